@@ -1,0 +1,99 @@
+"""The nightly Prefect flow: thin orchestration over ``pipeline.batch``.
+
+One task per call (not per stage: SQLite-backed Prefect servers answer 503 under
+thousands of tiny task runs), a thread pool on one machine by default, and
+artifacts for the Prefect UI.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.futures import as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from pipeline.batch import RunSummary, finish_batch, plan_batch, process_call, write_row_errors
+from pipeline.config import Settings
+from pipeline.labels import FLAG_NAMES_ZH, RISK_NAMES_ZH
+from pipeline.manifest import CallSpec
+from pipeline.outputs import call_json_path, read_call
+
+_RISK_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+# Set by the CLI for a terminal progress bar; not a flow parameter (parameters must serialise).
+_progress_hook = None
+
+
+@task(name="analyze-call", task_run_name="analyze-{call.call_id}", retries=0, cache_policy=NO_CACHE)
+def analyze_call_task(call: CallSpec, settings: Settings, out_dir: Path, force: bool = False) -> dict:
+    """One call: library does the work and its own error handling (no retries: failures are not transient)."""
+    return process_call(call, settings, out_dir, force=force)
+
+
+@task(name="finish-batch", cache_policy=NO_CACHE)
+def finish_batch_task(batch_dir: Path, out_dir: Path, call_ids: list[str], settings: Settings, records: list[dict], errors: list) -> RunSummary:
+    return finish_batch(batch_dir, out_dir, call_ids, settings, records, errors)
+
+
+def _publish_artifacts(run: RunSummary, out_dir: Path, call_ids: list[str]) -> None:
+    rows = []
+    for call_id in call_ids:
+        path = call_json_path(out_dir, call_id)
+        if not path.is_file():
+            continue
+        summary = read_call(path)
+        if summary.get("flags") or summary["status"] == "failed":
+            rows.append({
+                "call_id": call_id,
+                "loan_id": summary.get("loan_id") or "",
+                "risk": RISK_NAMES_ZH.get(summary.get("risk_level") or "", "失败"),
+                "flags": "、".join(FLAG_NAMES_ZH[f["code"]] for f in summary.get("flags", [])),
+                "_order": _RISK_ORDER.get(summary.get("risk_level") or "", 9),
+            })
+    rows.sort(key=lambda r: (r.pop("_order"), r["call_id"]))
+    create_table_artifact(key="flagged-calls", table=rows or [{"call_id": "-", "loan_id": "-", "risk": "-", "flags": "无风险标记"}], description="今晚有风险标记或失败的通话（按风险排序）")
+    digest = (
+        f"# 贷后回访夜间分析\n\n- 批次：{Path(run.batch).name}\n- 通话：{run.total}，已分析 {run.analyzed}，失败 {run.failed}，"
+        f"跳过（已完成）{run.skipped}\n- 有风险标记的通话：{len(rows)}\n- 报告：{run.report}\n"
+    )
+    create_markdown_artifact(key="nightly-digest", markdown=digest, description="夜间分析摘要")
+
+
+@flow(name="huifang-nightly", log_prints=False)
+def nightly(batch_dir: Path, out_dir: Path, settings: Settings | None = None, force: bool = False) -> RunSummary:
+    """Analyse every call of ``batch_dir`` into ``out_dir``; finished calls are skipped on rerun."""
+    logger = get_run_logger()
+    settings = settings or Settings.from_env()
+    batch_dir, out_dir = Path(batch_dir), Path(out_dir)
+    calls, errors, call_ids = plan_batch(batch_dir)
+    for error in errors:
+        logger.warning(error.message)
+    write_row_errors(out_dir, errors)
+    progress = _progress_hook
+    if progress is not None:
+        progress.start(len(calls))
+    futures = [analyze_call_task.submit(call, settings, out_dir, force) for call in calls]
+    records = []
+    for future in as_completed(futures):
+        record = future.result()
+        records.append(record)
+        if record["status"] == "failed":
+            logger.warning("call %s failed: %s", record["call_id"], record["error"])
+        if progress is not None:
+            progress.advance(record)
+    run = finish_batch_task(batch_dir, out_dir, call_ids, settings, records, errors)
+    _publish_artifacts(run, out_dir, call_ids)
+    logger.info("batch %s: %d calls, %d analysed, %d failed, %d skipped", batch_dir.name, run.total, run.analyzed, run.failed, run.skipped)
+    return run
+
+
+def run_nightly(batch_dir: Path, out_dir: Path, settings: Settings, force: bool = False, progress=None) -> RunSummary:
+    """Run the flow with a thread pool sized to the configured workers."""
+    global _progress_hook
+    runner = ThreadPoolTaskRunner(max_workers=settings.workers)
+    _progress_hook = progress
+    try:
+        return nightly.with_options(task_runner=runner)(batch_dir, out_dir, settings, force)
+    finally:
+        _progress_hook = None

@@ -1,0 +1,300 @@
+"""One call from audio to contract summary: the library's main entry point.
+
+``analyze_transcript`` holds every text stage (outcome, facts, flags, risk,
+compliance, summary) so it can run on stored transcripts without audio;
+``analyze_call`` adds decoding and transcription in front of it.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .audio import decode, is_silent
+from .compliance import assess
+from .errors import HuifangError
+from .extract import FactDecision, Match, answer_matches, decide_fact, match_rules
+from .labels import FACTS, SCHEMA_VERSION
+from .lexicon import Lexicon, load_lexicon
+from .manifest import CallSpec
+from .privacy import mask_pii
+from .risk import Flag, actions_for, fact_flags, merge_flags, risk_level
+from .speakers import attribute_mono, attribute_two_channel, carrier_kind, merge_turns
+from .vad import pause_points
+from .summary import write_summary
+from .transcript import Utterance
+
+# A call counts as a conversation only when the non-system parties said at least this much.
+MIN_CONVERSATION_CHARS = 8
+CARRIER_NAMES_ZH = {
+    "power_off": "对方已关机",
+    "vacant_number": "空号",
+    "suspended": "对方已停机",
+    "unreachable": "暂时无法接通",
+    "busy": "对方正在通话中",
+    "no_answer": "无人接听",
+    "out_of_service": "不在服务区",
+    "voicemail": "转入语音信箱",
+    "carrier_intro": "运营商提示音",
+    "no_speech": "录音中无人说话",
+}
+
+
+@dataclass
+class Outcome:
+    value: str  # connected | not_connected | wrong_party
+    carrier_message: str | None
+    evidence: list[int]
+
+
+def decide_outcome(utterances: list[Utterance], matches: list[Match], lexicon: Lexicon) -> Outcome:
+    """Not connected when nobody but the carrier spoke; wrong party when someone else answered."""
+    system = [i for i, u in enumerate(utterances) if u.speaker == "system"]
+    spoken = sum(len(u.text) for u in utterances if u.speaker in ("customer", "unknown"))
+    if not utterances:
+        return Outcome("not_connected", CARRIER_NAMES_ZH["no_speech"], [])
+    if system and spoken < 4 * MIN_CONVERSATION_CHARS:
+        kind = next((carrier_kind(utterances[i].text, lexicon) for i in system), None)
+        return Outcome("not_connected", CARRIER_NAMES_ZH.get(kind or "", None), system)
+    if spoken < MIN_CONVERSATION_CHARS:
+        return Outcome("not_connected", CARRIER_NAMES_ZH["no_answer"], [])
+    wrong = [m for m in matches if m.label == "outcome:wrong_party" and utterances[m.utterance].speaker in ("customer", "unknown")]
+    if wrong:
+        return Outcome("wrong_party", None, sorted({m.utterance for m in wrong}))
+    return Outcome("connected", None, [])
+
+
+def _evidence(utterances: list[Utterance], indexes: list[int], matches: list[Match] | None = None) -> list[dict]:
+    rule_of = {}
+    for m in matches or []:
+        rule_of.setdefault(m.utterance, m.rule_id)
+    items = []
+    for i in indexes[:3]:
+        u = utterances[i]
+        item = {"start": round(u.start, 2), "end": round(u.end, 2), "speaker": u.speaker, "text": mask_pii(u.text)}
+        if i in rule_of:
+            item["rule_id"] = rule_of[i]
+        items.append(item)
+    return items
+
+
+def _signal_flags(matches: list[Match], utterances: list[Utterance], facts: dict[str, FactDecision]) -> list[Flag]:
+    """Flags that stand on the borrower's words beyond the five facts."""
+    reasons = {
+        "OTHER_DEBT": ("medium", "客户提及其他贷款或负债"),
+        "LITIGATION": ("high", "客户提及诉讼或法院执行"),
+        "INFO_CHANGED": ("medium", "客户信息发生变化（工作、住址、电话或婚姻等）"),
+        "CUSTOMER_COMPLAINT": ("medium", "客户表达不满或投诉意向"),
+    }
+    by_code: dict[str, list[int]] = {}
+    for m in matches:
+        if m.kind == "signal" and not m.negated and utterances[m.utterance].speaker in ("customer", "unknown"):
+            by_code.setdefault(m.value, []).append(m.utterance)
+    if facts["fund_use"].value == "repay_other_debt" or facts["collateral_status"].value == "re_pledged":
+        source = facts["fund_use"] if facts["fund_use"].value == "repay_other_debt" else facts["collateral_status"]
+        by_code.setdefault("OTHER_DEBT", []).extend(source.evidence)
+    if facts["collateral_status"].value == "seized":
+        by_code.setdefault("LITIGATION", []).extend(facts["collateral_status"].evidence)
+    return [Flag(code, reasons[code][0], reasons[code][1], sorted(set(idx))) for code, idx in by_code.items()]
+
+
+def _purpose_category(purpose: str, lexicon: Lexicon) -> str | None:
+    if not purpose:
+        return None
+    for rule in lexicon.rules:
+        if rule.kind == "fund_use" and rule.value not in ("refused",) and rule.pattern.search(purpose):
+            return rule.value
+    if any(w in purpose for w in ("经营", "周转", "采购", "生产", "项目", "建设", "工程", "设备", "原材料", "流动")):
+        return "business_operation"
+    if any(w in purpose for w in ("消费", "装修", "购车", "旅游", "教育")):
+        return "consumption"
+    return None
+
+
+def matches_contract(fund_use: str, purpose: str, lexicon: Lexicon) -> bool | None:
+    """Whether the stated use fits the contract's purpose; None when the use is unknown."""
+    if fund_use in ("not_mentioned", "refused"):
+        return None
+    category = _purpose_category(purpose, lexicon)
+    if category is None:
+        return fund_use == "business_operation"
+    return fund_use == category
+
+
+def _classifier_votes(utterances: list[Utterance], classifiers) -> dict[str, list[tuple[int, str, float]]]:
+    votes: dict[str, list[tuple[int, str, float]]] = {fact: [] for fact in FACTS}
+    if classifiers is None:
+        return votes
+    from .classify import make_input
+
+    indexes, inputs = [], []
+    for i, utt in enumerate(utterances):
+        if utt.speaker not in ("customer", "unknown") or len(utt.norm_text) < 4:
+            continue
+        context = next((utterances[j].norm_text for j in range(i - 1, max(-1, i - 3), -1) if utterances[j].speaker == "agent"), "")
+        indexes.append(i)
+        inputs.append(make_input(context, utt.norm_text))
+    if not inputs:
+        return votes
+    for fact in FACTS:
+        for i, (value, prob, _dist) in zip(indexes, classifiers.predict(fact, inputs)):
+            if value != "not_mentioned" and prob >= CLASSIFIER_MIN_PROB:
+                votes[fact].append((i, value, prob))
+    return votes
+
+
+# The classifier decides a fact alone only when it is this sure.
+CLASSIFIER_MIN_PROB = 0.75
+
+
+def analyze_transcript(
+    utterances: list[Utterance],
+    manifest: dict,
+    *,
+    call_id: str,
+    duration_s: float,
+    lexicon: Lexicon | None = None,
+    classifiers=None,
+) -> dict:
+    """Every text stage on an attributed transcript; returns the contract summary (without I/O)."""
+    lexicon = lexicon or load_lexicon()
+    matches = match_rules(utterances, lexicon)
+    matches += answer_matches(utterances, lexicon)
+    outcome = decide_outcome(utterances, matches, lexicon)
+    connected = outcome.value == "connected"
+    topics = {m.value for m in matches if m.kind == "topic"}
+    votes = _classifier_votes(utterances, classifiers) if connected else {fact: [] for fact in FACTS}
+    decisions: dict[str, FactDecision] = {}
+    for fact in FACTS:
+        if connected:
+            decisions[fact] = decide_fact(fact, matches, votes[fact], topic_raised=fact in topics)
+        else:
+            decisions[fact] = FactDecision("not_mentioned", 0.95)
+    facts_json: dict[str, dict] = {}
+    for fact, decision in decisions.items():
+        facts_json[fact] = {
+            "value": decision.value,
+            "confidence": decision.confidence,
+            "evidence": _evidence(utterances, decision.evidence, decision.matches),
+            "method": decision.method,
+            "evidence_idx": decision.evidence,
+        }
+    fund = facts_json["fund_use"]
+    fund["matches_contract"] = matches_contract(fund["value"], manifest.get("loan_purpose", ""), lexicon)
+    facts_json["fund_use"] = {"value": fund["value"], "matches_contract": fund["matches_contract"], **{k: v for k, v in fund.items() if k not in ("value", "matches_contract")}}
+
+    flags = fact_flags(facts_json, outcome.value)
+    if connected:
+        flags += _signal_flags(matches, utterances, decisions)
+    compliance = assess(utterances, matches, facts_json, manifest, outcome.value)
+    flags = merge_flags(flags + compliance.flags)
+    level = risk_level(flags)
+    actions = actions_for(flags, level, decisions["fund_use"].value, decisions["fund_use"].confidence)
+    if outcome.value != "connected":
+        flags_evidence = outcome.evidence
+        for flag in flags:
+            if flag.code == "CONTACT_FAILED":
+                flag.evidence = flags_evidence
+    for fact in facts_json.values():
+        fact.pop("evidence_idx", None)
+
+    terms_by_utt: dict[int, list[dict]] = {}
+    for m in matches:
+        if m.source == "rule":
+            terms_by_utt.setdefault(m.utterance, []).append({"start": m.start, "end": m.end, "text": m.text, "rule_id": m.rule_id, "label": m.label, "negated": m.negated})
+    transcript = []
+    for i, utt in enumerate(utterances):
+        item = utt.to_json()
+        item["text"] = mask_pii(item["text"])
+        item["raw_text"] = mask_pii(item["raw_text"])
+        item["norm_text"] = mask_pii(item["norm_text"])
+        item["terms"] = sorted(terms_by_utt.get(i, []), key=lambda t: t["start"])
+        transcript.append({"start": item.pop("start"), "end": item.pop("end"), "speaker": item.pop("speaker"), "text": item.pop("text"), **item})
+
+    summary = {
+        "schema_version": SCHEMA_VERSION,
+        "call_id": call_id,
+        "loan_id": manifest.get("loan_id") or None,
+        "status": "analyzed",
+        "error": None,
+        "call_outcome": outcome.value,
+        "duration_s": round(float(duration_s), 2),
+        "transcript": transcript,
+        "facts": facts_json,
+        "flags": [
+            {"code": f.code, "severity": f.severity, "reason": f.reason, "evidence": _evidence(utterances, f.evidence)}
+            for f in flags
+        ],
+        "risk_level": level,
+        "actions": actions,
+        "agent_compliance": compliance.to_json(),
+        "summary_zh": "",
+        "carrier_message": outcome.carrier_message,
+        "manifest": {k: mask_pii(str(v)) for k, v in manifest.items()},
+    }
+    summary["summary_zh"] = mask_pii(write_summary(summary, {}))
+    return summary
+
+
+def failed_summary(call_id: str, manifest: dict, error: str, *, audio_path: str | None = None) -> dict:
+    """A contract-shaped summary for a call we could not analyse: every key present, nothing invented."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "call_id": call_id,
+        "loan_id": manifest.get("loan_id") or None,
+        "status": "failed",
+        "error": mask_pii(error),
+        "call_outcome": None,
+        "duration_s": None,
+        "transcript": [],
+        "facts": {fact: {"value": None, "confidence": None, "evidence": [], **({"matches_contract": None} if fact == "fund_use" else {})} for fact in FACTS},
+        "flags": [],
+        "risk_level": None,
+        "actions": [],
+        "agent_compliance": {"recording_disclosed": None, "identity_verified": None, "topics_covered": [], "topics_missing": [], "prohibited_language": []},
+        "summary_zh": f"本通录音无法分析：{mask_pii(error)}",
+        "audio_path": audio_path,
+        "manifest": {k: mask_pii(str(v)) for k, v in manifest.items()},
+    }
+
+
+def transcribe_call(call: CallSpec, transcriber) -> tuple[list[Utterance], float, dict]:
+    """Decode once, transcribe each channel, attribute speakers. Returns (utterances, duration, details)."""
+    audio = decode(call.audio_file)
+    lexicon = transcriber.lexicon
+    details: dict = {"channels": len(audio.channels), "source_channels": audio.source_channels, "source_rate": audio.source_rate}
+    if audio.is_two_channel:
+        by_channel = {}
+        for name, samples in zip(("left", "right"), audio.channels):
+            by_channel[name] = [] if is_silent(samples) else transcriber.transcribe(samples, channel=name)
+        utterances, agent_channel, how = attribute_two_channel(by_channel, call.agent_channel, lexicon)
+        details.update(agent_channel=agent_channel, agent_channel_source=how)
+    else:
+        samples = audio.channels[0]
+        utterances = [] if is_silent(samples) else transcriber.transcribe(samples, channel="mono", pauses=pause_points(samples))
+        utterances = merge_turns(attribute_mono(utterances, lexicon))
+    return utterances, audio.duration_s, details
+
+
+def analyze_call(call: CallSpec, transcriber, classifiers=None) -> dict:
+    """Audio to contract summary for one call; a bad recording becomes a ``failed`` summary."""
+    started = time.perf_counter()
+    try:
+        utterances, duration, details = transcribe_call(call, transcriber)
+        summary = analyze_transcript(
+            utterances, call.row, call_id=call.call_id, duration_s=duration, lexicon=transcriber.lexicon, classifiers=classifiers
+        )
+    except HuifangError as exc:
+        return failed_summary(call.call_id, call.row, str(exc), audio_path=call.audio_path)
+    summary["audio_path"] = call.audio_path
+    summary["analysis"] = {
+        "pipeline_version": __version__,
+        "model": transcriber.settings.model,
+        "device": transcriber.settings.device,
+        "compute_type": transcriber.settings.compute_type,
+        "decode_options": {k: v for k, v in transcriber.options().items() if k != "initial_prompt"},
+        "elapsed_s": round(time.perf_counter() - started, 2),
+        **details,
+    }
+    return summary

@@ -1,0 +1,183 @@
+"""Transcription of one channel with faster-whisper, with guards against its failure modes.
+
+Output is Simplified Chinese utterances with word timestamps; looping output is
+cut, text on silence or noise is dropped, and misheard domain terms are
+corrected with the original kept beside the correction.
+"""
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .audio import SAMPLE_RATE, SILENCE_RMS, rms
+from .config import Settings
+from .lexicon import Lexicon, load_lexicon
+from .normalize import corrector_for, fullwidth_punctuation, normalise_for_extraction, to_simplified
+from .transcript import Utterance, Word
+
+# A phrase of 2-12 characters repeated 3+ times in a row, or one character 4+ times,
+# is a decoding loop ("对对对" is speech and stays).
+_LOOP = re.compile(r"(.{2,12}?)\1{2,}")
+_CHAR_LOOP = re.compile(r"(.)\1{3,}")
+# A pause this long between words starts a new utterance.
+UTTERANCE_GAP_S = 0.8
+_SENTENCE_END = "。！？!?"
+_CLAUSE_END = "，。！？,.!?"
+# A pause more than this far from any word boundary does not cut.
+PAUSE_SNAP_S = 0.5
+
+
+@dataclass(frozen=True)
+class SegmentGuard:
+    """Thresholds for dropping Whisper segments that are likely not speech."""
+
+    no_speech_prob: float = 0.6
+    min_avg_logprob: float = -1.0
+    hard_min_avg_logprob: float = -1.6
+    max_compression_ratio: float = 2.4
+
+
+def cut_loops(text: str) -> str:
+    """Collapse a looping phrase to one occurrence (a looping character to two)."""
+    return _CHAR_LOOP.sub(lambda m: m.group(1) * 2, _LOOP.sub(lambda m: m.group(1), text))
+
+
+def build_prompt(lexicon: Lexicon) -> str:
+    """A Simplified-Chinese domain prompt: steers script and vocabulary, built from the lexicon."""
+    key_terms = "、".join(list(lexicon.terms.get("bank", ()))[:12])
+    return f"{lexicon.prompt}常用词：{key_terms}。"
+
+
+def build_hotwords(lexicon: Lexicon) -> str:
+    return " ".join(list(lexicon.terms.get("bank", ()))[:8] + list(lexicon.terms.get("carrier", ()))[:4])
+
+
+class Transcriber:
+    """Holds one loaded Whisper model, shared by the worker threads of a process."""
+
+    def __init__(self, settings: Settings, model=None, lexicon: Lexicon | None = None) -> None:
+        from .model_store import load_whisper
+
+        self.settings = settings
+        self.lexicon = lexicon or load_lexicon()
+        self.model = model if model is not None else load_whisper(settings)
+        self.guard = SegmentGuard()
+        self.prompt = build_prompt(self.lexicon)
+        self._corrector = corrector_for(self.lexicon)
+
+    def options(self) -> dict:
+        """Decoding options; stored with every result."""
+        return {
+            "language": self.settings.language,
+            "beam_size": self.settings.beam_size,
+            "vad_filter": self.settings.vad_filter,
+            "word_timestamps": self.settings.word_timestamps,
+            "initial_prompt": self.prompt,
+            "condition_on_previous_text": False,
+            "temperature": [0.0, 0.2, 0.4, 0.6],
+            "compression_ratio_threshold": self.guard.max_compression_ratio,
+            "log_prob_threshold": self.guard.min_avg_logprob,
+            "no_speech_threshold": self.guard.no_speech_prob,
+        }
+
+    def transcribe(self, samples: np.ndarray, channel: str = "mono", pauses: list[float] | None = None) -> list[Utterance]:
+        """Transcribe one 16 kHz channel into utterances (speaker still ``unknown``).
+
+        ``pauses`` are times where the speaker may change (mono calls): utterances are split there.
+        """
+        if len(samples) == 0:
+            return []
+        opts = self.options()
+        # CTranslate2 runs up to ``workers`` transcriptions at once on one shared model.
+        segments, _info = self.model.transcribe(
+            samples,
+            language=opts["language"],
+            beam_size=opts["beam_size"],
+            vad_filter=opts["vad_filter"],
+            vad_parameters={"min_silence_duration_ms": 400, "speech_pad_ms": 200},
+            word_timestamps=opts["word_timestamps"],
+            initial_prompt=opts["initial_prompt"],
+            condition_on_previous_text=False,
+            temperature=opts["temperature"],
+            compression_ratio_threshold=opts["compression_ratio_threshold"],
+            log_prob_threshold=opts["log_prob_threshold"],
+            no_speech_threshold=opts["no_speech_threshold"],
+        )
+        segments = list(segments)
+        utterances: list[Utterance] = []
+        for segment in segments:
+            if not self._keep(segment, samples):
+                continue
+            for start, end, text, words in self._split(segment, pauses or []):
+                utterance = self._finish(start, end, text, words, segment.avg_logprob, channel)
+                if utterance is not None:
+                    utterances.append(utterance)
+        return utterances
+
+    def _keep(self, segment, samples: np.ndarray) -> bool:
+        guard = self.guard
+        if segment.no_speech_prob > guard.no_speech_prob and segment.avg_logprob < guard.min_avg_logprob:
+            return False
+        if segment.avg_logprob < guard.hard_min_avg_logprob:
+            return False
+        lo = max(0, int(segment.start * SAMPLE_RATE))
+        hi = min(len(samples), int(math.ceil(segment.end * SAMPLE_RATE)))
+        return rms(samples[lo:hi]) >= SILENCE_RMS  # text over silence is invented
+
+    @staticmethod
+    def _split(segment, pauses: list[float]) -> list[tuple[float, float, str, list[Word]]]:
+        """Split a segment at pauses (on mono often a change of speaker) and at long gaps between words.
+
+        Whisper's word times drift by a few tenths of a second, so each pause
+        inside the segment cuts at the nearest word boundary, preferring one
+        that ends a clause.
+        """
+        words = [Word(w.start, w.end, w.word, w.probability) for w in (segment.words or [])]
+        if not words:
+            return [(segment.start, segment.end, segment.text, [])]
+        cuts: set[int] = set()  # split after word k
+        for k, (prev, word) in enumerate(zip(words, words[1:])):
+            gap = word.start - prev.end
+            if gap >= UTTERANCE_GAP_S or (gap >= 0.35 and prev.text.strip()[-1:] in _SENTENCE_END):
+                cuts.add(k)
+        inside = [p for p in pauses if words[0].start < p < words[-1].end]
+        for pause in inside:
+            best, best_cost = None, PAUSE_SNAP_S
+            for k, (prev, word) in enumerate(zip(words, words[1:])):
+                cost = abs((prev.end + word.start) / 2 - pause)
+                if prev.text.strip()[-1:] in _CLAUSE_END:
+                    cost -= 0.15
+                if cost < best_cost:
+                    best, best_cost = k, cost
+            if best is not None:
+                cuts.add(best)
+        parts: list[list[Word]] = [[]]
+        for k, word in enumerate(words):
+            parts[-1].append(word)
+            if k in cuts:
+                parts.append([])
+        return [(p[0].start, p[-1].end, "".join(w.text for w in p), p) for p in parts if p]
+
+    def _finish(self, start: float, end: float, text: str, words: list[Word], avg_logprob: float, channel: str) -> Utterance | None:
+        raw = cut_loops(fullwidth_punctuation(to_simplified(text.strip())))
+        if not raw.strip(" ，。,.!?！？…"):
+            return None
+        corrected, corrections = self._corrector.correct(raw)
+        for word in words:
+            word.text = to_simplified(word.text)
+        confidence = float(np.mean([w.probability for w in words])) if words else math.exp(min(0.0, avg_logprob))
+        return Utterance(
+            start=round(float(start), 2),
+            end=round(float(end), 2),
+            text=corrected,
+            channel=channel,
+            raw_text=raw,
+            norm_text=normalise_for_extraction(corrected),
+            confidence=confidence,
+            words=words,
+            corrections=[c.__dict__ for c in corrections],
+        )

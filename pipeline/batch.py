@@ -1,0 +1,193 @@
+"""Batch-level library functions the nightly flow calls: workers, idempotency keys, finishing a run.
+
+Kept free of Prefect so the same functions run in a plain loop, in tests, and
+in any orchestrator.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import __version__
+from .analyze import analyze_call, failed_summary
+from .config import Settings
+from .errors import HuifangError
+from .manifest import CallSpec, RowError, read_manifest
+from .model_store import sha256_of
+from .outputs import atomic_write_text, call_json_path, read_call, write_call, write_parquet
+from .privacy import mask_pii
+
+_workers: dict[tuple, "Worker"] = {}
+_workers_lock = threading.Lock()
+
+
+@dataclass
+class Worker:
+    """What one worker process keeps loaded: the Whisper model, lexicon and classifiers."""
+
+    settings: Settings
+    transcriber: object
+    classifiers: object | None
+
+
+def effective_settings(settings: Settings) -> Settings:
+    """Split the cores between workers when no thread count was given (2 workers on 2 cores: 1 thread each)."""
+    if settings.cpu_threads:
+        return settings
+    cores = os.cpu_count() or 1
+    return settings.with_(cpu_threads=max(1, cores // settings.workers))
+
+
+def load_classifiers_if_present():
+    """The shipped fact classifiers, or None when none are installed (rules still decide)."""
+    from .lexicon import models_dir
+
+    directory = models_dir() / "classifiers"
+    if not (directory / "metadata.json").is_file():
+        return None
+    from .classify import load_classifiers
+
+    return load_classifiers(directory)
+
+
+def get_worker(settings: Settings) -> Worker:
+    """The process's worker for these settings, created once (model loaded once per process)."""
+    settings = effective_settings(settings)
+    key = tuple(sorted(settings.describe().items()))
+    with _workers_lock:
+        worker = _workers.get(key)
+        if worker is None:
+            from .asr import Transcriber
+
+            worker = Worker(settings, Transcriber(settings), load_classifiers_if_present())
+            _workers[key] = worker
+        return worker
+
+
+def call_key(call: CallSpec, settings: Settings) -> str:
+    """Identity of one analysis: audio content, pipeline version, model and decoding settings."""
+    parts = {
+        "audio": sha256_of(call.audio_file),
+        "pipeline": __version__,
+        "model": settings.model,
+        "compute_type": settings.compute_type,
+        "beam_size": settings.beam_size,
+        "manifest": call.row,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
+
+
+def finished_summary(out_dir: Path, call: CallSpec, key: str) -> dict | None:
+    """The stored summary of this exact analysis, when a previous run finished it."""
+    path = call_json_path(out_dir, call.call_id)
+    if not path.is_file():
+        return None
+    try:
+        summary = read_call(path)
+    except (OSError, ValueError):
+        return None
+    if summary.get("status") == "analyzed" and (summary.get("analysis") or {}).get("key") == key:
+        return summary
+    return None
+
+
+def process_call(call: CallSpec, settings: Settings, out_dir: Path, *, force: bool = False) -> dict:
+    """Analyse one call unless already done, write its JSON, return a short status record."""
+    try:
+        key = call_key(call, settings)
+    except OSError as exc:
+        summary = failed_summary(call.call_id, call.row, f"{call.audio_path}: cannot read audio file ({exc})", audio_path=call.audio_path)
+        write_call(out_dir, summary)
+        return {"call_id": call.call_id, "status": "failed", "skipped": False, "error": summary["error"]}
+    if not force:
+        done = finished_summary(out_dir, call, key)
+        if done is not None:
+            return {"call_id": call.call_id, "status": "analyzed", "skipped": True, "error": None}
+    try:
+        worker = get_worker(settings)
+        summary = analyze_call(call, worker.transcriber, worker.classifiers)
+    except HuifangError as exc:  # e.g. the model cannot be loaded: every call fails the same way
+        summary = failed_summary(call.call_id, call.row, str(exc), audio_path=call.audio_path)
+    except Exception as exc:  # noqa: BLE001 - one broken recording never stops the batch
+        summary = failed_summary(call.call_id, call.row, f"{call.audio_path}: unexpected error {exc.__class__.__name__}: {exc}", audio_path=call.audio_path)
+    if summary["status"] == "analyzed":
+        summary["analysis"]["key"] = key
+    write_call(out_dir, summary)
+    return {"call_id": call.call_id, "status": summary["status"], "skipped": False, "error": summary.get("error")}
+
+
+def write_row_errors(out_dir: Path, errors: list[RowError]) -> None:
+    """Manifest rows that name a usable call id but cannot run get a failed summary of their own."""
+    for error in errors:
+        if error.call_id and "duplicate" not in error.message and "invalid call_id" not in error.message:
+            write_call(out_dir, failed_summary(error.call_id, {}, error.message))
+
+
+@dataclass
+class RunSummary:
+    batch: str
+    out_dir: str
+    total: int = 0
+    analyzed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    manifest_errors: list[str] = field(default_factory=list)
+    failures: list[dict] = field(default_factory=list)
+    report: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and not self.manifest_errors
+
+
+def load_summaries(out_dir: Path, call_ids: list[str]) -> list[dict]:
+    summaries = []
+    for call_id in call_ids:
+        path = call_json_path(out_dir, call_id)
+        if path.is_file():
+            summaries.append(read_call(path))
+    return summaries
+
+
+def finish_batch(batch_dir: Path, out_dir: Path, call_ids: list[str], settings: Settings, records: list[dict], errors: list[RowError]) -> RunSummary:
+    """Write calls.parquet, report.html and reviewers.xlsx from the stored call summaries."""
+    from .report import render_report, write_reviewers_xlsx
+
+    summaries = load_summaries(out_dir, call_ids)
+    run = RunSummary(batch=str(batch_dir), out_dir=str(out_dir), total=len(call_ids))
+    run.analyzed = sum(1 for s in summaries if s["status"] == "analyzed")
+    run.failed = sum(1 for s in summaries if s["status"] == "failed")
+    run.skipped = sum(1 for r in records if r.get("skipped"))
+    run.manifest_errors = [mask_pii(e.message) for e in errors]
+    run.failures = [{"call_id": s["call_id"], "error": s.get("error")} for s in summaries if s["status"] == "failed"]
+    write_parquet(out_dir, summaries)
+    run_info = {
+        "batch": Path(batch_dir).name,
+        "generated_at": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
+        "pipeline_version": __version__,
+        "model": settings.model,
+        "n_calls": run.total,
+        "n_failed": run.failed,
+        "manifest_errors": run.manifest_errors,
+    }
+    report_path = Path(out_dir) / "report.html"
+    render_report(summaries, report_path, batch_dir=Path(batch_dir), run_info=run_info)
+    write_reviewers_xlsx(summaries, Path(out_dir) / "reviewers.xlsx")
+    run.report = str(report_path)
+    atomic_write_text(Path(out_dir) / "run.json", json.dumps(run.__dict__, ensure_ascii=False, indent=2) + "\n")
+    return run
+
+
+def plan_batch(batch_dir: Path) -> tuple[list[CallSpec], list[RowError], list[str]]:
+    """Valid calls, row errors, and every call id that will get a JSON file."""
+    calls, errors = read_manifest(batch_dir)
+    ids = [c.call_id for c in calls]
+    for error in errors:
+        if error.call_id and "duplicate" not in error.message and "invalid call_id" not in error.message:
+            ids.append(error.call_id)
+    return calls, errors, ids

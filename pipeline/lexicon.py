@@ -1,0 +1,121 @@
+"""The domain lexicon and rule files in ``models/``, loaded once per process.
+
+Rules are data (``patterns.jsonl``: id, label, pattern, scope, context, notes);
+the terms (``lexicon.json``) feed the Whisper prompt, hotwords, the jieba user
+dictionary and the pinyin-based correction of misheard words.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import ConfigError
+
+PACKAGE_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+def models_dir() -> Path:
+    """``HUIFANG_MODELS_DIR`` or the repository's ``models/`` folder."""
+    return Path(os.environ.get("HUIFANG_MODELS_DIR", PACKAGE_MODELS_DIR))
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    label: str  # "<fact>:<value>", "signal:<FLAG>", "agent:<behaviour>", "topic:<fact>", "outcome:..", "role:agent"
+    pattern: re.Pattern[str]
+    scope: str  # customer | agent | any
+    context: re.Pattern[str] | None  # must occur in the utterance or the agent turn before it
+    negatable: bool
+    weight: float
+    notes: str
+
+    @property
+    def kind(self) -> str:
+        return self.label.split(":", 1)[0]
+
+    @property
+    def value(self) -> str:
+        return self.label.split(":", 1)[1]
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: one loaded lexicon, one cache entry
+class Lexicon:
+    prompt: str
+    terms: dict[str, tuple[str, ...]]
+    carrier_messages: tuple[dict, ...]
+    never_correct: frozenset[str]
+    rules: tuple[Rule, ...]
+    collocations: dict[str, tuple[str, ...]]
+
+    @property
+    def all_terms(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for group in self.terms.values():
+            for term in group:
+                seen.setdefault(term, None)
+        return tuple(seen)
+
+    def rules_of_kind(self, kind: str) -> tuple[Rule, ...]:
+        return tuple(rule for rule in self.rules if rule.kind == kind)
+
+
+def _compile(rule_id: str, pattern: str, path: Path) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(f"{path}: rule {rule_id}: invalid pattern: {exc}") from exc
+
+
+def load_rules(path: Path) -> tuple[Rule, ...]:
+    rules = []
+    with open(path, encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+                rule = Rule(
+                    id=raw["id"],
+                    label=raw["label"],
+                    pattern=_compile(raw["id"], raw["pattern"], path),
+                    scope=raw.get("scope", "customer"),
+                    context=_compile(raw["id"], raw["context"], path) if raw.get("context") else None,
+                    negatable=bool(raw.get("negatable", True)),
+                    weight=float(raw.get("weight", 1.0)),
+                    notes=raw.get("notes", ""),
+                )
+            except (KeyError, ValueError, TypeError) as exc:
+                raise ConfigError(f"{path}:{line_no}: invalid rule: {exc}") from exc
+            rules.append(rule)
+    ids = [rule.id for rule in rules]
+    if len(ids) != len(set(ids)):
+        raise ConfigError(f"{path}: duplicate rule ids")
+    return tuple(rules)
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(directory: Path | None = None) -> Lexicon:
+    directory = directory or models_dir()
+    lexicon_path = directory / "lexicon.json"
+    try:
+        raw = json.loads(lexicon_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read lexicon {lexicon_path}: {exc}") from exc
+    return Lexicon(
+        prompt=raw["prompt"],
+        terms={group: tuple(words) for group, words in raw["terms"].items()},
+        carrier_messages=tuple(raw["carrier_messages"]),
+        never_correct=frozenset(raw.get("never_correct", ())),
+        rules=load_rules(directory / "patterns.jsonl"),
+        collocations={term: tuple(words) for term, words in raw.get("collocations", {}).items()},
+    )
+
+
+def jieba_user_dict(lexicon: Lexicon) -> str:
+    """The jieba user dictionary generated from the lexicon (one ``word freq`` line each)."""
+    return "".join(f"{term} 20000\n" for term in lexicon.all_terms)

@@ -1,0 +1,228 @@
+"""Text normalisation after decoding: Simplified script, misheard domain words, numbers.
+
+Display text keeps what was said (Simplified, with corrections of misheard
+domain terms, original kept beside it); ``norm_text`` additionally has numbers
+as digits and no spaces, and is what extraction reads.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .lexicon import Lexicon
+
+_PUNCT = re.compile(r"[\s\u3000,，。.!！?？、;；:：\"'“”‘’()（）\[\]【】<>《》…·~～-]+")
+_CN_NUM = "零〇一二两三四五六七八九十百千万亿"
+_NUMBER_RUN = re.compile(
+    rf"[{_CN_NUM}]+(?:点[{_CN_NUM}]+)?(?=(?:万|元|块|个月|月|号|日|年|天|期|岁|笔|家|套|成|%|个点|期|倍))"
+    rf"|[{_CN_NUM}]{{3,}}"
+)
+_CONVERTER_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    with _CONVERTER_LOCK:  # OpenCC objects are not documented as thread-safe
+        return _t2s().convert(text)
+
+
+_HALF_TO_FULL = str.maketrans({",": "，", "?": "？", "!": "！", ":": "：", ";": "；"})
+
+
+def fullwidth_punctuation(text: str) -> str:
+    """Chinese text gets Chinese punctuation (Whisper often writes ASCII commas and question marks)."""
+    out = []
+    for i, ch in enumerate(text):
+        if ch in ",?!:;" and (i == 0 or not text[i - 1].isascii() or ch in "?!"):
+            out.append(ch.translate(_HALF_TO_FULL))
+        elif ch == "." and i > 0 and not text[i - 1].isascii() and not text[i - 1].isdigit():
+            out.append("。")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def strip_punctuation(text: str) -> str:
+    return _PUNCT.sub("", text)
+
+
+def normalise_numbers(text: str) -> str:
+    """Chinese numerals followed by a unit (or long numeral runs) become digits: 五十万 → 500000."""
+    import cn2an
+
+    def convert(match: re.Match[str]) -> str:
+        run = match.group(0)
+        try:
+            value = cn2an.cn2an(run, "smart")
+        except (ValueError, KeyError, IndexError, TypeError):
+            return run
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return str(value)
+
+    return _NUMBER_RUN.sub(convert, text)
+
+
+# --- pinyin-tolerant correction of misheard domain terms ---------------------------------
+
+_INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "r", "z", "c", "s", "y", "w")
+
+
+def _split_syllable(syllable: str) -> tuple[str, str]:
+    for initial in _INITIALS:
+        if syllable.startswith(initial):
+            return initial, syllable[len(initial):]
+    return "", syllable
+
+
+def _edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+_FUZZY_INITIALS = {frozenset(p) for p in (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("h", "f"), ("r", "l"))}
+
+
+def syllables_close(a: str, b: str) -> bool:
+    """Same toneless syllable, or the same (or commonly confused) initial with a similar final."""
+    if a == b:
+        return True
+    ia, fa = _split_syllable(a)
+    ib, fb = _split_syllable(b)
+    same_initial = ia == ib or frozenset((ia, ib)) in _FUZZY_INITIALS
+    return same_initial and _edit_distance(fa, fb) <= 2
+
+
+# The question particle 吗 heard as 卖/买/妈/马/嘛 after words that end yes-no questions.
+_MISHEARD_MA = re.compile(r"(本人|先生|女士|小姐|是|对|好|了|在|有|还在|清楚|方便)(卖|买|妈|马|嘛)(?=[，。？?,.!！]|$)")
+
+# A window that jieba knows as a real word this often is left alone (社保 is not 设备).
+_REAL_WORD_FREQ = 20
+
+
+@lru_cache(maxsize=1)
+def _jieba_freq() -> dict[str, int]:
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba.dt.FREQ
+
+
+@dataclass(frozen=True)
+class Correction:
+    start: int
+    end: int
+    original: str
+    corrected: str
+
+
+class TermCorrector:
+    """Replaces windows whose pinyin is close to a lexicon term's.
+
+    A window is corrected only when every syllable is close to the term's and
+    all but one are identical with tone (so 戴后→贷后, 海款→还款, 空后→空号, 合时→核实,
+    but not 合适, whose tone differs), and never when the window is a listed
+    real word.
+    """
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        from pypinyin import Style, lazy_pinyin
+
+        self._lazy_pinyin = lazy_pinyin
+        self._style_tone = Style.TONE3
+        self._never = lexicon.never_correct
+        self._word_freq = _jieba_freq()
+        self._collocations = lexicon.collocations
+        self._terms: dict[int, list[tuple[str, list[str], list[str]]]] = {}
+        for term in lexicon.all_terms:
+            if len(term) < 2:
+                continue
+            toned = self._toned(term)
+            plain = [s.rstrip("012345") for s in toned]
+            self._terms.setdefault(len(term), []).append((term, toned, plain))
+
+    def _toned(self, text: str) -> list[str]:
+        return self._lazy_pinyin(text, style=self._style_tone, neutral_tone_with_five=True, errors=lambda x: ["?"] * len(x))
+
+    def correct(self, text: str) -> tuple[str, list[Correction]]:
+        text, corrections = self._correct_terms(text)
+        fixed = []
+        for match in _MISHEARD_MA.finditer(text):
+            fixed.append(Correction(match.start(2), match.end(2), match.group(2), "吗"))
+        if fixed:
+            text = _MISHEARD_MA.sub(lambda m: m.group(1) + "吗", text)
+        return text, sorted(corrections + fixed, key=lambda c: c.start)
+
+    def _correct_terms(self, text: str) -> tuple[str, list[Correction]]:
+        if not text:
+            return text, []
+        toned = self._toned(text)
+        if len(toned) != len(text):  # non-CJK runs collapse; keep text as is
+            return text, []
+        plain = [s.rstrip("012345") for s in toned]
+        out = list(text)
+        corrections: list[Correction] = []
+        i = 0
+        while i < len(text):
+            applied = False
+            for length in sorted(self._terms, reverse=True):
+                window = text[i : i + length]
+                if len(window) < length or window in self._never:
+                    continue
+                real_word = self._word_freq.get(window, 0) > _REAL_WORD_FREQ
+                for term, term_toned, term_plain in self._terms[length]:
+                    if window == term:
+                        break
+                    if real_word and not self._in_context(text, i, i + length, term):
+                        continue
+                    if self._matches(window, toned[i : i + length], plain[i : i + length], term, term_toned, term_plain):
+                        out[i : i + length] = list(term)
+                        corrections.append(Correction(i, i + length, window, term))
+                        applied = True
+                        break
+                if applied or window in (t for t, _, _ in self._terms[length]):
+                    i += length - 1 if not applied else length
+                    break
+            if not applied:
+                i += 1
+        return "".join(out), corrections
+
+    def _in_context(self, text: str, start: int, end: int, term: str) -> bool:
+        """A real word is replaced only next to one of the term's collocations (何时一下 → 核实一下)."""
+        before, after = text[max(0, start - 4) : start], text[end : end + 4]
+        return any(after.startswith(c) or before.endswith(c) for c in self._collocations.get(term, ()))
+
+    @staticmethod
+    def _matches(window: str, w_toned: list[str], w_plain: list[str], term: str, t_toned: list[str], t_plain: list[str]) -> bool:
+        if any(s == "?" for s in w_plain):
+            return False
+        exact = sum(1 for a, b, ca, cb in zip(w_toned, t_toned, window, term) if a == b or ca == cb)
+        if exact < len(term) - 1:
+            return False
+        return all(syllables_close(a, b) for a, b in zip(w_plain, t_plain))
+
+
+@lru_cache(maxsize=4)
+def corrector_for(lexicon: Lexicon) -> TermCorrector:
+    return TermCorrector(lexicon)
+
+
+def normalise_for_extraction(text: str) -> str:
+    """Text as extraction reads it: numbers as digits, whitespace removed, punctuation kept for clauses."""
+    return normalise_numbers(re.sub(r"\s+", "", text))

@@ -1,0 +1,44 @@
+"""Plain dataclasses for what transcription produces: words and utterances."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Word:
+    start: float
+    end: float
+    text: str
+    probability: float
+
+
+@dataclass
+class Utterance:
+    """One speaker's stretch of speech, as reviewers see it in the transcript."""
+
+    start: float
+    end: float
+    text: str  # Simplified, domain terms corrected, as spoken otherwise
+    speaker: str = "unknown"  # agent | customer | system | unknown
+    channel: str = "mono"  # mono | left | right
+    raw_text: str = ""  # what Whisper wrote, before correction (Simplified)
+    norm_text: str = ""  # numbers as digits; what extraction reads
+    confidence: float = 0.0  # mean word probability (or exp(avg_logprob))
+    speaker_confidence: float = 0.0
+    words: list[Word] = field(default_factory=list)
+    corrections: list[dict] = field(default_factory=list)  # [{start,end,original,corrected}]
+
+    def to_json(self, with_words: bool = False) -> dict:
+        data = asdict(self)
+        data["start"] = round(self.start, 2)
+        data["end"] = round(self.end, 2)
+        data["confidence"] = round(self.confidence, 3)
+        data["speaker_confidence"] = round(self.speaker_confidence, 3)
+        if with_words:
+            data["words"] = [
+                {"start": round(w.start, 2), "end": round(w.end, 2), "text": w.text, "probability": round(w.probability, 3)}
+                for w in self.words
+            ]
+        else:
+            data.pop("words")
+        return data

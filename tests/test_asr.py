@@ -1,0 +1,101 @@
+"""Transcription on small real clips (tests/data/README.md says what each clip says)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.analyze import analyze_transcript, transcribe_call
+from pipeline.asr import cut_loops
+from pipeline.audio import SAMPLE_RATE, decode, is_silent
+from pipeline.errors import AudioError
+from pipeline.evaluate import cer_text, edit_distance
+from pipeline.manifest import CallSpec
+
+from .conftest import TEST_DATA
+
+
+def spec(name: str, agent_channel: str = "") -> CallSpec:
+    return CallSpec(call_id="t", audio_path=name, row={"agent_channel": agent_channel}, line=0, batch_dir=TEST_DATA)
+
+
+def cer(ref: str, hyp: str) -> float:
+    ref, hyp = cer_text(ref), cer_text(hyp)
+    return edit_distance(ref, hyp) / len(ref)
+
+
+def test_agent_greeting_is_transcribed_in_simplified_chinese(transcriber):
+    utterances, duration, _ = transcribe_call(spec("agent_greeting.wav"), transcriber)
+    text = "".join(u.text for u in utterances)
+    assert 4.5 < duration < 5.5
+    assert cer("您好，这里是东江农商银行贷后回访，本次通话将被录音。", text) <= 0.25
+    assert "贷后" in text and "录音" in text
+    assert "後" not in text and "錄" not in text and "銀" not in text  # never Traditional
+    assert all(u.speaker == "agent" for u in utterances)
+    first = utterances[0]
+    assert 0.0 <= first.start < 1.0 and first.words and first.words[0].start <= first.words[-1].end <= duration + 0.1
+
+
+def test_two_channel_speakers_and_times(transcriber):
+    utterances, _, details = transcribe_call(spec("two_channel_short.wav"), transcriber)
+    assert details["channels"] == 2 and details["agent_channel"] == "left"
+    agent = [u for u in utterances if u.speaker == "agent"]
+    customer = [u for u in utterances if u.speaker == "customer"]
+    assert agent and customer
+    assert agent[0].start < customer[0].start  # merged by time
+    assert customer[0].start >= 2.0 and agent[0].end <= 2.5
+    assert cer("都用来进货，还有发工资。", "".join(u.text for u in customer)) <= 0.3
+
+
+def test_two_channel_agent_detected_without_manifest(transcriber):
+    _, _, details = transcribe_call(spec("two_channel_short.wav", agent_channel=""), transcriber)
+    assert details["agent_channel_source"] == "detected" and details["agent_channel"] == "left"
+
+
+def test_carrier_message_call_is_not_connected(transcriber):
+    utterances, duration, _ = transcribe_call(spec("carrier_poweroff.wav"), transcriber)
+    assert utterances and all(u.speaker == "system" for u in utterances)
+    summary = analyze_transcript(utterances, {}, call_id="t", duration_s=duration)
+    assert summary["call_outcome"] == "not_connected"
+    assert summary["carrier_message"] == "对方已关机"
+
+
+@pytest.mark.parametrize("clip", ["silence.wav", "noise.wav"])
+def test_no_speech_yields_no_text(transcriber, clip):
+    utterances, duration, _ = transcribe_call(spec(clip), transcriber)
+    assert utterances == []
+    assert analyze_transcript(utterances, {}, call_id="t", duration_s=duration)["call_outcome"] == "not_connected"
+
+
+def test_silence_detector():
+    assert is_silent(decode(TEST_DATA / "silence.wav").channels[0])
+    assert not is_silent(decode(TEST_DATA / "agent_greeting.wav").channels[0])
+
+
+def test_loop_on_noise_is_cut(transcriber):
+    """Real audio: the greeting followed by 20 s of noise, where Whisper tends to loop or invent text."""
+    speech = decode(TEST_DATA / "agent_greeting.wav").channels[0]
+    noise = decode(TEST_DATA / "noise.wav").channels[0]
+    samples = np.concatenate([speech] + [noise] * 7).astype(np.float32)
+    utterances = transcriber.transcribe(samples)
+    text = "".join(u.text for u in utterances)
+    assert "贷后" in text
+    assert all(u.start < len(speech) / SAMPLE_RATE + 1.0 for u in utterances)  # nothing invented over the noise
+    assert cut_loops(text) == text
+
+
+def test_cut_loops():
+    assert cut_loops("好的好的好的好的好的，再见") == "好的，再见"
+    assert cut_loops("谢谢谢谢谢谢谢谢谢谢谢谢") == "谢谢"
+    assert cut_loops("没有没有，没拿去炒股") == "没有没有，没拿去炒股"  # a double is speech, not a loop
+    assert cut_loops("对对对，是我") == "对对对，是我"
+
+
+def test_broken_audio_is_a_clear_error(tmp_path):
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    with pytest.raises(AudioError, match="empty.wav.*empty"):
+        decode(empty)
+    junk = tmp_path / "junk.mp3"
+    junk.write_bytes(b"this is not audio" * 50)
+    with pytest.raises(AudioError, match="junk.mp3"):
+        decode(junk)

@@ -1,0 +1,88 @@
+"""The nightly flow end to end under prefect_test_harness, through the CLI entry point."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from pipeline.schema import validate_summary
+
+from .conftest import TEST_DATA
+
+
+@pytest.fixture(scope="module")
+def harness():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness():
+        yield
+
+
+@pytest.fixture()
+def small_batch(tmp_path):
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    shutil.copy(TEST_DATA / "two_channel_short.wav", batch / "a.wav")
+    shutil.copy(TEST_DATA / "carrier_poweroff.wav", batch / "b.wav")
+    (batch / "broken.mp3").write_bytes(b"ID3\x03\x00\x00\x00garbage, not audio at all" * 10)
+    rows = [
+        {"call_id": "A1", "audio_path": "a.wav", "loan_id": "L-A", "borrower_name": "测试", "loan_purpose": "经营周转", "collateral": "商铺", "agent_channel": "left"},
+        {"call_id": "B1", "audio_path": "b.wav", "loan_id": "L-B", "borrower_name": "测试", "loan_purpose": "经营周转", "collateral": "无", "agent_channel": ""},
+        {"call_id": "X1", "audio_path": "broken.mp3", "loan_id": "L-X", "borrower_name": "", "loan_purpose": "", "collateral": "", "agent_channel": ""},
+    ]
+    with open(batch / "manifest.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return batch
+
+
+def test_batch_with_corrupt_file_completes_and_rerun_skips(harness, small_batch, tmp_path, capsys):
+    from pipeline.cli import main
+
+    out = tmp_path / "out"
+    code = main(["run", str(small_batch), "--out", str(out), "--no-progress"])
+    assert code == 3  # one call failed
+    calls = {p.stem: json.loads(p.read_text()) for p in (out / "calls").glob("*.json")}
+    assert set(calls) == {"A1", "B1", "X1"}
+    for summary in calls.values():
+        assert validate_summary(summary) == []
+    assert calls["X1"]["status"] == "failed" and "broken.mp3" in calls["X1"]["error"]
+    assert calls["B1"]["call_outcome"] == "not_connected"
+    assert calls["A1"]["status"] == "analyzed"
+    assert {u["speaker"] for u in calls["A1"]["transcript"]} == {"agent", "customer"}
+    assert (out / "calls.parquet").is_file() and (out / "report.html").is_file()
+    printed = capsys.readouterr().out
+    assert "3 calls: 2 analysed" in printed and "1 failed" in printed
+
+    mtime = (out / "calls" / "A1.json").stat().st_mtime_ns
+    main(["run", str(small_batch), "--out", str(out), "--no-progress"])
+    assert (out / "calls" / "A1.json").stat().st_mtime_ns == mtime  # finished call not analysed again
+    assert "(2 already done)" in capsys.readouterr().out
+
+
+def test_parquet_has_one_row_per_call(harness, small_batch, tmp_path):
+    import pyarrow.parquet as pq
+
+    from pipeline.cli import main
+
+    out = tmp_path / "out"
+    main(["run", str(small_batch), "--out", str(out), "--no-progress"])
+    table = pq.read_table(out / "calls.parquet").to_pylist()
+    assert sorted(r["call_id"] for r in table) == ["A1", "B1", "X1"]
+    by_id = {r["call_id"]: r for r in table}
+    assert by_id["B1"]["flags"] == "CONTACT_FAILED"
+    assert by_id["X1"]["status"] == "failed"
+
+
+def test_console_script_entry_point():
+    from pathlib import Path
+
+    exe = Path(sys.executable).parent / "huifang"  # installed by pip install -e . into the same venv
+    assert exe.is_file()
+    result = subprocess.run([str(exe), "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "run" in result.stdout

@@ -1,0 +1,161 @@
+"""Text stages on hand-written transcripts: negation, question-answer pairing, outcome, compliance, summary."""
+from __future__ import annotations
+
+import pytest
+
+from pipeline.analyze import analyze_transcript
+from pipeline.extract import is_negated
+from pipeline.schema import validate_summary
+from pipeline.transcript import Utterance
+
+MANIFEST = {"loan_id": "L-T-1", "borrower_name": "赵六", "loan_purpose": "经营周转", "collateral": "商铺"}
+
+
+def call(*turns: tuple[str, str], manifest: dict | None = None) -> dict:
+    utterances = [
+        Utterance(start=4.0 * i, end=4.0 * i + 3.5, speaker=speaker, text=text, raw_text=text, norm_text=text)
+        for i, (speaker, text) in enumerate(turns)
+    ]
+    summary = analyze_transcript(utterances, manifest or MANIFEST, call_id="T1", duration_s=4.0 * len(turns))
+    assert validate_summary(summary) == []
+    return summary
+
+
+OPENING = ("agent", "您好，这里是城北农商银行贷后部，通话会录音，请问您是赵六先生本人吗？")
+
+
+def values(summary: dict) -> dict[str, str]:
+    return {fact: decision["value"] for fact, decision in summary["facts"].items()}
+
+
+def codes(summary: dict) -> set[str]:
+    return {flag["code"] for flag in summary["flags"]}
+
+
+@pytest.mark.parametrize(
+    "text, start, negated",
+    [
+        ("我没有拿去炒股", 5, True),
+        ("不是买房，是进货", 2, True),
+        ("不是买房，是进货", 6, False),
+        ("钱拿去炒股了", 3, False),
+    ],
+)
+def test_negation_scope(text, start, negated):
+    assert is_negated(text, start) is negated
+
+
+def test_negated_misuse_is_not_misuse():
+    summary = call(OPENING, ("customer", "是我。"), ("agent", "贷款资金主要用在哪了？"), ("customer", "钱没有拿去炒股，都拿去进原材料了。"))
+    assert values(summary)["fund_use"] == "business_operation"
+    assert "FUND_MISUSE" not in codes(summary)
+    evidence = summary["facts"]["fund_use"]["evidence"][0]
+    assert evidence["speaker"] == "customer" and evidence["start"] == 12.0
+
+
+def test_not_X_but_Y():
+    summary = call(OPENING, ("customer", "对。"), ("agent", "钱用在什么地方了？"), ("customer", "不是买房子，是给工人发工资了。"))
+    assert values(summary)["fund_use"] == "business_operation"
+
+
+def test_question_answer_pairing_denial():
+    summary = call(OPENING, ("customer", "嗯是我。"), ("agent", "抵押的商铺有没有再抵押给别的机构？"), ("customer", "没有，没有。"))
+    assert values(summary)["collateral_status"] == "intact"
+    assert "COLLATERAL_RISK" not in codes(summary)
+
+
+def test_question_answer_pairing_affirm():
+    summary = call(OPENING, ("customer", "我是。"), ("agent", "那笔钱是不是拿去炒股了？"), ("customer", "对，有一点。"))
+    assert values(summary)["fund_use"] == "securities_investment"
+    assert "FUND_MISUSE" in codes(summary)
+
+
+def test_misheard_and_indirect_statements():
+    summary = call(
+        OPENING,
+        ("customer", "是我是我。"),
+        ("agent", "店铺现在什么情况？"),
+        ("customer", "铺子租给人家卖水果了，每个月收点租金。"),
+        ("agent", "每个月还款怎么样？"),
+        ("customer", "说实话现在有点吃力，单子少了一大半。"),
+    )
+    assert values(summary)["collateral_status"] == "leased"
+    assert values(summary)["repayment_ability"] == "strained"
+    assert values(summary)["business_condition"] == "declining"
+    assert {"COLLATERAL_RISK", "REPAYMENT_RISK", "BUSINESS_DETERIORATION"} <= codes(summary)
+    assert summary["risk_level"] == "medium"
+    assert "require_additional_guarantee" in summary["actions"]
+
+
+def test_seizure_raises_collateral_and_litigation():
+    summary = call(OPENING, ("customer", "是。"), ("agent", "抵押的商铺还好吗？"), ("customer", "上个月法院来把铺子查封了，跟供货商打官司。"))
+    assert values(summary)["collateral_status"] == "seized"
+    assert {"COLLATERAL_RISK", "LITIGATION"} <= codes(summary)
+    assert summary["risk_level"] == "critical"
+
+
+def test_refused_to_say():
+    summary = call(OPENING, ("customer", "是。"), ("agent", "贷款主要用在什么地方？"), ("customer", "这个不方便说吧，反正按时还你们就行了。"))
+    assert values(summary)["fund_use"] == "refused"
+    assert "verify_with_documents" in summary["actions"]
+    assert "FUND_MISUSE" not in codes(summary)
+
+
+def test_threatening_agent_without_recording_notice():
+    summary = call(
+        ("agent", "喂，是赵六吗？"),
+        ("customer", "是我，怎么了。"),
+        ("agent", "你这个月再不还，就把你拉进黑名单，还要找你单位领导。"),
+        ("customer", "你们这样我要去投诉。"),
+    )
+    compliance = summary["agent_compliance"]
+    assert compliance["recording_disclosed"] is False
+    assert compliance["prohibited_language"] and compliance["prohibited_language"][0]["type"] == "threat"
+    flag = next(f for f in summary["flags"] if f["code"] == "AGENT_NONCOMPLIANCE")
+    assert flag["severity"] == "high"
+    assert "CUSTOMER_COMPLAINT" in codes(summary)
+
+
+def test_carrier_message_is_not_connected(lexicon):
+    from pipeline.speakers import attribute_mono
+
+    utterances = [Utterance(start=0, end=3, text="您拨打的电话已关机，请稍后再拨。", norm_text="您拨打的电话已关机，请稍后再拨。")]
+    attribute_mono(utterances, lexicon)
+    assert utterances[0].speaker == "system"
+    summary = analyze_transcript(utterances, MANIFEST, call_id="T2", duration_s=3)
+    assert summary["call_outcome"] == "not_connected"
+    assert codes(summary) == {"CONTACT_FAILED"}
+    assert summary["actions"] == ["schedule_callback", "increase_followup_frequency"]
+    assert all(d["value"] == "not_mentioned" for d in summary["facts"].values())
+
+
+def test_misheard_carrier_message_by_sound(lexicon):
+    from pipeline.speakers import carrier_kind
+
+    assert carrier_kind("您拨打的号码是空后", lexicon) == "vacant_number"
+    assert carrier_kind("您拨打的电话已管机", lexicon) == "power_off"
+
+
+def test_wrong_party():
+    summary = call(("agent", "您好，请问是赵六先生吗？我是农商银行的。"), ("customer", "我是他爱人，他出去了不在家。"), ("agent", "好的，那我晚点再打。"))
+    assert summary["call_outcome"] == "wrong_party"
+    assert "CONTACT_FAILED" in codes(summary)
+
+
+def test_no_speech_is_not_connected():
+    summary = analyze_transcript([], MANIFEST, call_id="T3", duration_s=5)
+    assert summary["call_outcome"] == "not_connected"
+    assert validate_summary(summary) == []
+
+
+def test_project_loan_requires_project_topic():
+    manifest = dict(MANIFEST, loan_purpose="厂房项目建设")
+    summary = call(OPENING, ("customer", "是我。"), ("agent", "贷款用在哪里了？"), ("customer", "都付了工程款。"), manifest=manifest)
+    assert "project_progress" in summary["agent_compliance"]["topics_missing"]
+
+
+def test_summary_is_plain_chinese_from_the_call():
+    summary = call(OPENING, ("customer", "是我。"), ("agent", "最近生意怎么样？"), ("customer", "厂子上个月已经停产了，工人都散了。"))
+    text = summary["summary_zh"]
+    assert "停产停业" in text and "经营恶化" in text
+    assert 2 <= text.count("。") <= 6
