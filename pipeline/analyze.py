@@ -6,6 +6,7 @@ compliance, summary) so it can run on stored transcripts without audio;
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,14 +113,40 @@ def _purpose_category(purpose: str, lexicon: Lexicon) -> str | None:
     return None
 
 
-def matches_contract(fund_use: str, purpose: str, lexicon: Lexicon) -> bool | None:
+# Specific business uses a contract can name. A contract for working capital
+# (经营周转, 流动资金) allows any of them; a contract for equipment does not
+# allow spending the money on wages.
+BUSINESS_USES = {
+    "equipment": re.compile(r"设备|机器|机床|生产线|车床|冲床"),
+    "materials": re.compile(r"原材料|原料|材料|进货|备货|货款|钢材"),
+    "wages": re.compile(r"工资|薪水|发工资"),
+    "rent": re.compile(r"租金|房租|厂租|店租"),
+    "project": re.compile(r"项目|工程|建设|施工|工地|基建"),
+}
+
+
+def business_uses(text: str) -> set[str]:
+    return {name for name, pattern in BUSINESS_USES.items() if pattern.search(text)}
+
+
+def matches_contract(fund_use: str, purpose: str, lexicon: Lexicon, evidence_texts: list[str] | None = None, admitted_mismatch: bool = False) -> bool | None:
     """Whether the stated use fits the contract's purpose; None when the use is unknown."""
     if fund_use in ("not_mentioned", "refused"):
         return None
+    if admitted_mismatch:
+        return False  # the borrower said so
     category = _purpose_category(purpose, lexicon)
     if category is None:
         return fund_use == "business_operation"
-    return fund_use == category
+    if fund_use != category:
+        return False
+    if category == "business_operation" and evidence_texts:
+        allowed = business_uses(purpose)
+        stated = set().union(*(business_uses(t) for t in evidence_texts))
+        general = any(w in purpose for w in ("周转", "流动资金", "经营"))
+        if allowed and not general and stated and not (stated & allowed):
+            return False  # e.g. an equipment loan spent on wages and rent
+    return True
 
 
 def _classifier_votes(utterances: list[Utterance], classifiers) -> dict[str, list[tuple[int, str, float]]]:
@@ -181,7 +208,9 @@ def analyze_transcript(
             "evidence_idx": decision.evidence,
         }
     fund = facts_json["fund_use"]
-    fund["matches_contract"] = matches_contract(fund["value"], manifest.get("loan_purpose", ""), lexicon)
+    fund_texts = [utterances[i].text for i in decisions["fund_use"].evidence]
+    admitted = any(m.label == "contract:mismatch" and utterances[m.utterance].speaker in ("customer", "unknown") for m in matches)
+    fund["matches_contract"] = matches_contract(fund["value"], manifest.get("loan_purpose", ""), lexicon, fund_texts, admitted)
     facts_json["fund_use"] = {"value": fund["value"], "matches_contract": fund["matches_contract"], **{k: v for k, v in fund.items() if k not in ("value", "matches_contract")}}
 
     flags = fact_flags(facts_json, outcome.value)
@@ -259,7 +288,7 @@ def failed_summary(call_id: str, manifest: dict, error: str, *, audio_path: str 
     }
 
 
-def transcribe_call(call: CallSpec, transcriber) -> tuple[list[Utterance], float, dict]:
+def transcribe_call(call: CallSpec, transcriber, classifiers=None) -> tuple[list[Utterance], float, dict]:
     """Decode once, transcribe each channel, attribute speakers. Returns (utterances, duration, details)."""
     audio = decode(call.audio_file)
     lexicon = transcriber.lexicon
@@ -273,7 +302,7 @@ def transcribe_call(call: CallSpec, transcriber) -> tuple[list[Utterance], float
     else:
         samples = audio.channels[0]
         utterances = [] if is_silent(samples) else transcriber.transcribe(samples, channel="mono", pauses=pause_points(samples))
-        utterances = merge_turns(attribute_mono(utterances, lexicon))
+        utterances = merge_turns(attribute_mono(utterances, lexicon, classifiers))
     return utterances, audio.duration_s, details
 
 
@@ -281,7 +310,7 @@ def analyze_call(call: CallSpec, transcriber, classifiers=None) -> dict:
     """Audio to contract summary for one call; a bad recording becomes a ``failed`` summary."""
     started = time.perf_counter()
     try:
-        utterances, duration, details = transcribe_call(call, transcriber)
+        utterances, duration, details = transcribe_call(call, transcriber, classifiers)
         summary = analyze_transcript(
             utterances, call.row, call_id=call.call_id, duration_s=duration, lexicon=transcriber.lexicon, classifiers=classifiers
         )

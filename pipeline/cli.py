@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -70,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--force", action="store_true", help="re-analyse every call before scoring")
     _add_model_options(ev)
 
+    train = sub.add_parser("train", help="retrain the fact and speaker classifiers", description="Retrain the classifiers from labelled utterances with the Prefect training flow, print the cross-validated macro-F1 of each, and save them with skops plus metadata (data hash, scores, library versions).")
+    train.add_argument("--data", type=Path, default=Path("data/training/utterances.jsonl"), help="labelled utterances (JSON lines; see data/training/README.md)")
+    train.add_argument("--out", type=Path, default=Path("models/classifiers"), help="folder for the .skops models and metadata.json")
+    train.add_argument("--seed", type=int, default=0, help="random seed")
+    train.add_argument("--cv-folds", type=int, default=5, help="cross-validation folds (fewer than 2: no cross-validation)")
+
     model = sub.add_parser("model", help="prepare and check the speech model offline", description="Assemble the offline Whisper model into the cache, verify its sha256, and load it once.")
     _add_model_options(model)
 
@@ -126,8 +133,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluate import evaluate, format_table, load_run, load_truth
     from .outputs import atomic_write_text
 
-    import json
-
     if not args.truth.is_file():
         raise HuifangError(f"truth file {args.truth} not found")
     args.out = args.out or Path("out") / args.batch.resolve().name
@@ -136,6 +141,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
     atomic_write_text(args.out / "eval.json", json.dumps(scores, ensure_ascii=False, indent=2) + "\n")
     print(format_table(scores))
     print(f"details: {args.out / 'eval.json'}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    _quiet_prefect_env()
+    if not args.data.is_file():
+        raise HuifangError(f"training data {args.data} not found")
+    from flows.training import train_flow
+
+    meta = train_flow(args.data, args.out, args.seed, args.cv_folds)
+    print(f"{'classifier':<20} {'cv macro-F1':>12} {'held-out':>9}")
+    for name, info in meta["facts"].items():
+        print(f"{name:<20} {info.get('cv_macro_f1', '-')!s:>12} {info.get('heldout_macro_f1', '-')!s:>9}")
+    print(f"models written to {args.out}")
     return 0
 
 
@@ -164,7 +183,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "eval": cmd_eval, "model": cmd_model, "transcribe": cmd_transcribe}
+COMMANDS = {"run": cmd_run, "eval": cmd_eval, "train": cmd_train, "model": cmd_model, "transcribe": cmd_transcribe}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,6 +40,9 @@ SEVERITY_ORDER = {
 }
 
 
+UNPROMPTED_CLASSIFIER_PROB = 0.9
+
+
 @dataclass
 class Match:
     rule_id: str
@@ -196,7 +199,8 @@ def decide_fact(fact: str, matches: list[Match], classifier_votes: list[tuple[in
         return FactDecision(normal, 0.7, _indexes(denied), denied, "denial")
     if classifier_votes:
         index, value, prob = max(classifier_votes, key=lambda v: v[2])
-        if value not in ("not_mentioned",) and value in FACT_VALUES[fact]:
+        # Alone, the classifier must be surer about a topic the agent never raised.
+        if value != "not_mentioned" and value in FACT_VALUES[fact] and (topic_raised or prob >= UNPROMPTED_CLASSIFIER_PROB):
             return FactDecision(value, round(min(prob, 0.9) * 0.9, 2), [index], [], "classifier")
     return FactDecision("not_mentioned", 0.6 if topic_raised else 0.9, [], [], "none")
 

@@ -48,6 +48,7 @@ class Lexicon:
     prompt: str
     terms: dict[str, tuple[str, ...]]
     carrier_messages: tuple[dict, ...]
+    carrier_intro: dict
     never_correct: frozenset[str]
     rules: tuple[Rule, ...]
     collocations: dict[str, tuple[str, ...]]
@@ -110,6 +111,7 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
         prompt=raw["prompt"],
         terms={group: tuple(words) for group, words in raw["terms"].items()},
         carrier_messages=tuple(raw["carrier_messages"]),
+        carrier_intro=raw.get("carrier_intro", {"phrases": [], "keys": []}),
         never_correct=frozenset(raw.get("never_correct", ())),
         rules=load_rules(directory / "patterns.jsonl"),
         collocations={term: tuple(words) for term, words in raw.get("collocations", {}).items()},

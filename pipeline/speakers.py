@@ -30,6 +30,10 @@ def p_switch(gap_s: float) -> float:
     return 0.7
 
 
+# How the rule cues and the speaker model's log-odds add up in the emission.
+RULE_WEIGHT = 0.5
+MODEL_WEIGHT = 1.0
+
 # A question is usually answered by the other party.
 P_ANSWER_AFTER_QUESTION = 0.85
 
@@ -57,21 +61,36 @@ def toneless_pinyin(text: str) -> str:
     return " ".join(s for s in _pinyin()(re.sub(r"[^\u4e00-\u9fff]", "", text)))
 
 
+# A carrier message is short; a long utterance that mentions 关机 is a person talking.
+CARRIER_MAX_CHARS = 40
+_SHORT_CARRIER_CHARS = 12
+
+
+def _has_key(sound: str, key: str) -> bool:
+    return re.search(rf"(^|\s){re.escape(key)}(\s|$)", sound) is not None
+
+
 def carrier_kind(text: str, lexicon: Lexicon) -> str | None:
-    """The kind of carrier/system message in ``text`` (exact or by sound), else None."""
+    """The kind of carrier/system message in ``text`` (by its words, or by sound when misheard), else None.
+
+    By sound, a kind's pinyin keys count only when the utterance also sounds
+    like a carrier's opening (您拨打的电话…) or is very short, so 关机 in a
+    borrower's sentence is not a carrier message.
+    """
     compact = re.sub(r"\s+", "", text)
+    if len(compact) > CARRIER_MAX_CHARS:
+        return None
     sound = toneless_pinyin(compact)
-    found_intro = None
+    intro = lexicon.carrier_intro
+    sounds_like_carrier = any(p in compact for p in intro.get("phrases", ())) or any(_has_key(sound, k) for k in intro.get("keys", ()))
     for message in lexicon.carrier_messages:
-        hit = any(p in compact for p in message["phrases"]) or any(
-            re.search(rf"(^|\s){re.escape(p)}(\s|$)", sound) for p in message["pinyin"]
-        )
-        if hit:
-            if message["kind"] == "carrier_intro":
-                found_intro = message["kind"]
-                continue
+        if any(p in compact for p in message["phrases"]):
             return message["kind"]
-    return found_intro
+        if (sounds_like_carrier or len(compact) <= _SHORT_CARRIER_CHARS) and any(_has_key(sound, k) for k in message["keys"]):
+            return message["kind"]
+    if any(p in compact for p in intro.get("phrases", ())):
+        return "carrier_intro"
+    return None
 
 
 def _rule_hits(text: str, lexicon: Lexicon, kinds: tuple[str, ...]) -> float:
@@ -94,8 +113,7 @@ def agent_score(text: str, lexicon: Lexicon) -> float:
 
 def mark_system(utterances: list[Utterance], lexicon: Lexicon) -> None:
     for utt in utterances:
-        kind = carrier_kind(utt.text, lexicon)
-        if kind and kind != "carrier_intro" or (kind == "carrier_intro" and len(utt.text) < 40):
+        if carrier_kind(utt.text, lexicon):
             utt.speaker = "system"
             utt.speaker_confidence = 0.9
 
@@ -135,15 +153,29 @@ def attribute_two_channel(by_channel: dict[str, list[Utterance]], agent_channel:
     return merged, agent_channel, how
 
 
-def attribute_mono(utterances: list[Utterance], lexicon: Lexicon) -> list[Utterance]:
-    """Attribute mono utterances to agent/customer by text score and turn-taking."""
+def _speaker_model_logits(texts: list[str], classifiers) -> list[float]:
+    """log-odds of "agent" from the trained speaker model, or zeros when none is shipped."""
+    if classifiers is None or "speaker" not in getattr(classifiers, "models", {}):
+        return [0.0] * len(texts)
+    from .classify import make_input
+
+    logits = []
+    for _value, _prob, dist in classifiers.predict("speaker", [make_input("", t) for t in texts]):
+        p = min(max(dist.get("agent", 0.5), 1e-3), 1 - 1e-3)
+        logits.append(math.log(p / (1 - p)))
+    return logits
+
+
+def attribute_mono(utterances: list[Utterance], lexicon: Lexicon, classifiers=None) -> list[Utterance]:
+    """Attribute mono utterances to agent/customer by their words (rules and the speaker model) and turn-taking."""
     mark_system(utterances, lexicon)
     speech = [u for u in utterances if u.speaker != "system"]
     if not speech:
         return utterances
     emissions = []
+    model_logits = _speaker_model_logits([u.text for u in speech], classifiers)
     for index, utt in enumerate(speech):
-        score = agent_score(utt.text, lexicon)
+        score = RULE_WEIGHT * agent_score(utt.text, lexicon) + MODEL_WEIGHT * model_logits[index]
         if index == 0:
             score += 1.0  # the agent places the call and speaks first
         p_agent = 1 / (1 + math.exp(-score))

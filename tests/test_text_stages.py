@@ -159,3 +159,39 @@ def test_summary_is_plain_chinese_from_the_call():
     text = summary["summary_zh"]
     assert "停产停业" in text and "经营恶化" in text
     assert 2 <= text.count("。") <= 6
+
+
+def test_equipment_loan_spent_on_wages_contradicts_contract():
+    manifest = dict(MANIFEST, loan_purpose="设备采购")
+    summary = call(OPENING, ("customer", "是我。"), ("agent", "这笔贷款用在哪了？"), ("customer", "先拿去发了工人工资，还交了厂房租金。"), manifest=manifest)
+    assert summary["facts"]["fund_use"]["value"] == "business_operation"
+    assert summary["facts"]["fund_use"]["matches_contract"] is False
+    assert "FUND_MISUSE" in codes(summary)
+    general = call(OPENING, ("customer", "是我。"), ("agent", "这笔贷款用在哪了？"), ("customer", "先拿去发了工人工资，还交了厂房租金。"))
+    assert general["facts"]["fund_use"]["matches_contract"] is True  # working capital allows wages
+    assert "FUND_MISUSE" not in codes(general)
+
+
+def test_borrower_admits_money_went_elsewhere_than_contract():
+    manifest = dict(MANIFEST, loan_purpose="原材料采购")
+    summary = call(OPENING, ("customer", "是我。"), ("agent", "钱用到哪了？"), ("customer", "说实话没按合同来，进了一批货，剩下的先周转了。"), manifest=manifest)
+    assert summary["facts"]["fund_use"]["matches_contract"] is False
+
+
+def test_borrower_mentioning_a_switched_off_phone_is_not_a_carrier(lexicon):
+    from pipeline.speakers import carrier_kind
+
+    assert carrier_kind("我手机关机了一天，没接到你们电话", lexicon) is None
+    assert carrier_kind("银波打的电话与停机。", lexicon) == "suspended"  # misheard 您拨打的电话已停机
+    assert carrier_kind("对不起，您拨打的用户正忙", lexicon) == "busy"
+
+
+def test_telling_a_relative_about_the_debt_is_high_noncompliance():
+    summary = call(
+        ("agent", "您好，这里是农商银行贷后部，本次通话会录音，请问是赵六吗？"),
+        ("customer", "我是他妈妈，他出去了。"),
+        ("agent", "您儿子在我们行贷了五十万，利息还没还，您让他赶紧把钱还上。"),
+    )
+    assert summary["call_outcome"] == "wrong_party"
+    assert summary["agent_compliance"]["prohibited_language"][0]["type"] == "third_party_disclosure"
+    assert {(f["code"], f["severity"]) for f in summary["flags"]} >= {("CONTACT_FAILED", "medium"), ("AGENT_NONCOMPLIANCE", "high")}

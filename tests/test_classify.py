@@ -1,0 +1,274 @@
+"""Fact classifiers: training metadata, trusted loading, behaviour of the shipped models, no leakage."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from pipeline import classify
+from pipeline.classify import ModelLoadError, load_classifiers, make_input, train_all
+from pipeline.labels import FACT_VALUES, FACTS
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAINING = ROOT / "data" / "training" / "utterances.jsonl"
+SHIPPED = ROOT / "models" / "classifiers"
+TRUTH = ROOT / "data" / "sample" / "truth.json"
+
+
+def _rows() -> list[dict]:
+    return [json.loads(line) for line in TRAINING.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _small_subset(rows: list[dict], per_value: int = 12) -> list[dict]:
+    """Enough originals (plus their noisy copies) to have every value of every fact, and little else."""
+    picked: set[str] = set()
+    seen: dict[tuple[str, str], int] = defaultdict(int)
+    for row in rows:
+        if row["augmented"]:
+            continue
+        keys = [(fact, row["labels"][fact]) for fact in FACTS] + [("speaker", row["speaker"])]
+        for key in keys:
+            if seen[key] < per_value:
+                seen[key] += 1
+                picked.add(row["orig_id"])
+    return [r for r in rows if r["orig_id"] in picked]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """Train once on a small subset; every test that needs a fresh model copies this directory."""
+    base = tmp_path_factory.mktemp("clf")
+    data = base / "subset.jsonl"
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _small_subset(_rows())),
+                    encoding="utf-8")
+    meta = train_all(data, base / "models", seed=0, cv_folds=2)
+    return base / "models", meta
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
+
+
+# ---------------------------------------------------------------------------
+# Metadata and loading
+# ---------------------------------------------------------------------------
+def test_metadata_records_what_reproducing_needs(trained: tuple[Path, dict]) -> None:
+    model_dir, meta = trained
+    on_disk = json.loads((model_dir / "metadata.json").read_text(encoding="utf-8"))
+    assert on_disk == meta
+    assert re.fullmatch(r"[0-9a-f]{64}", meta["training_data"]["sha256"])
+    assert {"sklearn", "skops", "numpy", "python"} <= set(meta["versions"])
+    assert meta["pipeline_version"] == classify.PIPELINE_VERSION
+    assert meta["created"]
+    assert meta["trusted_types"] == classify.TRUSTED_TYPES
+    assert True not in meta["trusted_types"]
+    assert set(meta["facts"]) == set(classify.TARGETS) == set(FACTS) | {"speaker"}
+    for fact, info in meta["facts"].items():
+        assert set(info["n_per_class"]) == set(classify.TARGET_VALUES[fact])
+        assert all(n > 0 for n in info["n_per_class"].values())
+        assert 0.0 <= info["cv_macro_f1"] <= 1.0
+        model_file = model_dir / info["file"]
+        assert model_file.is_file()
+        assert info["sha256"] == classify.sha256_file(model_file)
+
+
+def test_loaded_models_predict_full_distributions(trained: tuple[Path, dict]) -> None:
+    model_dir, _ = trained
+    clf = load_classifiers(model_dir)
+    inputs = [make_input("这笔钱用在哪了？", "都进货了"), make_input("", "好的")]
+    for fact in FACTS:
+        preds = clf.predict(fact, inputs)
+        assert len(preds) == 2
+        for value, prob, dist in preds:
+            assert set(dist) == set(FACT_VALUES[fact])
+            assert value == max(dist, key=dist.get)
+            assert prob == pytest.approx(dist[value])
+            assert sum(dist.values()) == pytest.approx(1.0)
+    speaker = clf.predict("speaker", [make_input("", "请问您是张先生本人吗？本次通话将被录音"), make_input("", "钱都拿去进货了")])
+    assert [value for value, _, _ in speaker] == ["agent", "customer"]
+    assert clf.predict("fund_use", []) == []
+    with pytest.raises(KeyError):
+        clf.predict("no_such_fact", inputs)
+
+
+def test_loading_is_cached(trained: tuple[Path, dict]) -> None:
+    model_dir, _ = trained
+    assert load_classifiers(model_dir) is load_classifiers(model_dir)
+
+
+def test_changed_file_bytes_are_refused(trained: tuple[Path, dict], tmp_path: Path) -> None:
+    model_dir = _copy(trained[0], tmp_path / "m")
+    target = model_dir / "collateral_status.skops"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    target.write_bytes(bytes(data))
+    with pytest.raises(ModelLoadError, match="collateral_status.skops.*sha256"):
+        load_classifiers(model_dir)
+
+
+def test_other_sklearn_version_is_refused(trained: tuple[Path, dict], tmp_path: Path) -> None:
+    model_dir = _copy(trained[0], tmp_path / "m")
+    meta_path = model_dir / "metadata.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["versions"]["sklearn"] = "0.24.2"
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelLoadError, match="metadata.json.*scikit-learn 0.24.2"):
+        load_classifiers(model_dir)
+
+
+def test_missing_metadata_is_refused(trained: tuple[Path, dict], tmp_path: Path) -> None:
+    model_dir = _copy(trained[0], tmp_path / "m")
+    (model_dir / "metadata.json").unlink()
+    with pytest.raises(ModelLoadError, match="metadata.json.*missing"):
+        load_classifiers(model_dir)
+
+
+def test_untrusted_type_is_refused_even_with_matching_hash(trained: tuple[Path, dict], tmp_path: Path) -> None:
+    """A file whose hash was recorded but that holds a type off the list (here os.getcwd) is not loaded."""
+    import os
+
+    import skops.io as sio
+    from sklearn.preprocessing import FunctionTransformer
+
+    model_dir = _copy(trained[0], tmp_path / "m")
+    target = model_dir / "fund_use.skops"
+    sio.dump(FunctionTransformer(func=os.getcwd), target)
+    meta_path = model_dir / "metadata.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["facts"]["fund_use"]["sha256"] = classify.sha256_file(target)
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelLoadError, match="fund_use.skops.*trusted"):
+        load_classifiers(model_dir)
+
+
+# ---------------------------------------------------------------------------
+# Behaviour of the shipped models on sentences that are not in the training data
+# ---------------------------------------------------------------------------
+CLEAR_CASES = [
+    # (question, utterance, fact, expected value)
+    ("", "那笔钱我没拿去买股票，全都用来进原材料了", "fund_use", "business_operation"),
+    ("贷款主要用在哪了？", "借给我堂弟了，他开货车缺钱", "fund_use", "lend_to_others"),
+    ("", "拿去给儿子付了房子首付", "fund_use", "real_estate"),
+    ("", "贷款下来第二天就把信用卡全还了", "fund_use", "repay_other_debt"),
+    ("这笔钱您是怎么用的？", "这个我不方便透露给你", "fund_use", "refused"),
+    ("", "请问您有没有把贷款用于炒股或者买房？", "fund_use", "not_mentioned"),
+    ("还款有没有压力？", "没啥压力，每月工资一发就先还了", "repayment_ability", "normal"),
+    ("", "说实话这两个月挺难的，但是每个月还是按时还上了", "repayment_ability", "strained"),
+    ("抵押的房子现在什么情况？", "房子去年就租给一个开小饭馆的了", "collateral_status", "leased"),
+    ("", "我那个房子没卖，也没租，我自己住着", "collateral_status", "intact"),
+    ("", "那套房子上个月被法院查封了", "collateral_status", "seized"),
+    ("工程现在进展如何？", "现在停着，工人都回老家了", "project_progress", "suspended"),
+    ("", "最近厂里订单少了差不多一半，利润也薄", "business_condition", "declining"),
+    ("", "厂子已经关门了，设备都当废铁卖了", "business_condition", "ceased"),
+    ("最近经营怎么样？", "还行，跟往年差不多", "business_condition", "normal"),
+]
+
+
+def test_clear_cases_are_not_training_sentences() -> None:
+    texts = {r["text"] for r in _rows()}
+    assert not [text for _, text, _, _ in CLEAR_CASES if text in texts]
+
+
+@pytest.mark.parametrize(("context", "text", "fact", "expected"), CLEAR_CASES)
+def test_shipped_models_on_clear_cases(context: str, text: str, fact: str, expected: str) -> None:
+    value, prob, _ = load_classifiers(SHIPPED).predict(fact, [make_input(context, text)])[0]
+    assert value == expected, f"{text!r}: {fact} = {value} ({prob:.2f}), expected {expected}"
+
+
+def test_negated_misuse_is_not_misuse() -> None:
+    value, _, dist = load_classifiers(SHIPPED).predict(
+        "fund_use", [make_input("有没有拿去炒股？", "钱没有拿去炒股，全部用来进了原材料")])[0]
+    assert value != "securities_investment"
+    assert dist["securities_investment"] < 0.2
+
+
+def test_identity_answer_states_no_fact() -> None:
+    clf = load_classifiers(SHIPPED)
+    inp = [make_input("请问是王先生本人吗？", "对，是我")]
+    assert all(clf.predict(fact, inp)[0][0] == "not_mentioned" for fact in FACTS)
+
+
+def test_shipped_models_load_fast_and_predict_fast() -> None:
+    classify._load_cached.cache_clear()
+    start = time.perf_counter()
+    clf = load_classifiers(SHIPPED)
+    assert time.perf_counter() - start < 1.0
+    inputs = [make_input("最近生意怎么样？", f"还行，第{i}个月了") for i in range(50)]
+    clf.predict("business_condition", inputs)  # warm
+    start = time.perf_counter()
+    for fact in FACTS:
+        clf.predict(fact, inputs)
+    assert (time.perf_counter() - start) / len(FACTS) < 0.05
+
+
+def test_shipped_metadata_matches_shipped_training_data() -> None:
+    meta = json.loads((SHIPPED / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["training_data"]["sha256"] == classify.sha256_file(TRAINING)
+    total = sum(f.stat().st_size for f in SHIPPED.glob("*.skops"))
+    assert total < 10 * 1024 * 1024
+
+
+# ---------------------------------------------------------------------------
+# Training data
+# ---------------------------------------------------------------------------
+def test_training_data_shape_and_coverage() -> None:
+    rows = _rows()
+    originals = [r for r in rows if not r["augmented"]]
+    assert len(originals) >= 2000
+    assert sum(r["source"] == "handwritten" for r in originals) >= 150
+    assert len({r["id"] for r in rows}) == len(rows)
+    for row in rows:
+        assert row["speaker"] in ("customer", "agent")
+        assert set(row["labels"]) == set(FACTS)
+        assert row["source"] in ("template", "handwritten") or row["source"].startswith("augmented:")
+        assert row["augmented"] == row["source"].startswith("augmented:")
+    for fact in FACTS:
+        counts = defaultdict(int)
+        for row in originals:
+            counts[row["labels"][fact]] += 1
+        assert all(counts[v] >= 40 for v in FACT_VALUES[fact]), (fact, dict(counts))
+
+
+def _reference_turn_texts(node: object) -> list[str]:
+    """Every string under a "text" key anywhere in truth.json (the reference turns), whatever the nesting."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "text" and isinstance(value, str):
+                found.append(value)
+            else:
+                found += _reference_turn_texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += _reference_turn_texts(item)
+    return found
+
+
+def _bare(text: str) -> str:
+    return re.sub(r"[\W_]+", "", classify.normalise(text))
+
+
+def test_no_training_sentence_comes_from_the_sample_calls() -> None:
+    """Training data must be written independently of the evaluation calls.
+
+    A training sentence of 6+ characters may not equal a reference turn, and
+    one of 12+ may not occur inside one. Shorter stock phrases (好的, 没有,
+    是我本人) are shared by any two Mandarin corpora and prove nothing. Only
+    training ids are reported, so a failure does not print the sample calls.
+    """
+    assert TRUTH.is_file(), "the sample batch's truth.json is part of the repository"
+    turns = {_bare(t) for t in _reference_turn_texts(json.loads(TRUTH.read_text(encoding="utf-8")))}
+    turns.discard("")
+    joined = "\n".join(turns)
+    clashes = []
+    for row in _rows():
+        text = _bare(row["text"])
+        if (len(text) >= 6 and text in turns) or (len(text) >= 12 and text in joined):
+            clashes.append(row["id"])
+    assert not clashes, f"{len(clashes)} training rows match sample reference turns: {clashes[:20]}"
