@@ -1,4 +1,4 @@
-# Two targets do all set-up on a fresh machine (Python 3.11, pip, a package mirror):
+# Two targets do all set-up on a fresh machine (Python 3.11, pip, the package mirrors):
 #   make run   - install into .venv and analyse the sample batch into out/sample
 #   make test  - install with the test extra and run the test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -27,7 +27,18 @@ run: $(VENV)/.installed
 	$(BIN)/huifang run $(BATCH) --out $(OUT)
 	@echo "Report: $(OUT)/report.html  (per call: $(OUT)/calls/<call_id>.json, table: $(OUT)/calls.parquet)"
 
-test: $(VENV)/.installed-test
+# The report's browser tests drive Debian's Chromium through Playwright (browser
+# downloads are not reachable); fonts-noto-cjk renders the Chinese screenshots.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk; \
+	else \
+		echo "note: the report's browser tests need Debian's chromium and fonts-noto-cjk (apt-get install chromium fonts-noto-cjk)"; \
+	fi
+
+test: $(VENV)/.installed-test $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 clean:

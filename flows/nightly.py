@@ -32,8 +32,8 @@ def analyze_call_task(call: CallSpec, settings: Settings, out_dir: Path, force: 
 
 
 @task(name="finish-batch", cache_policy=NO_CACHE)
-def finish_batch_task(batch_dir: Path, out_dir: Path, call_ids: list[str], settings: Settings, records: list[dict], errors: list) -> RunSummary:
-    return finish_batch(batch_dir, out_dir, call_ids, settings, records, errors)
+def finish_batch_task(batch_dir: Path, out_dir: Path, call_ids: list[str], settings: Settings, records: list[dict], errors: list, history_path: Path | None) -> RunSummary:
+    return finish_batch(batch_dir, out_dir, call_ids, settings, records, errors, history_path)
 
 
 def _publish_artifacts(run: RunSummary, out_dir: Path, call_ids: list[str]) -> None:
@@ -61,7 +61,7 @@ def _publish_artifacts(run: RunSummary, out_dir: Path, call_ids: list[str]) -> N
 
 
 @flow(name="huifang-nightly", log_prints=False)
-def nightly(batch_dir: Path, out_dir: Path, settings: Settings | None = None, force: bool = False) -> RunSummary:
+def nightly(batch_dir: Path, out_dir: Path, settings: Settings | None = None, force: bool = False, history_path: Path | None = None) -> RunSummary:
     """Analyse every call of ``batch_dir`` into ``out_dir``; finished calls are skipped on rerun."""
     logger = get_run_logger()
     settings = settings or Settings.from_env()
@@ -82,18 +82,18 @@ def nightly(batch_dir: Path, out_dir: Path, settings: Settings | None = None, fo
             logger.warning("call %s failed: %s", record["call_id"], record["error"])
         if progress is not None:
             progress.advance(record)
-    run = finish_batch_task(batch_dir, out_dir, call_ids, settings, records, errors)
+    run = finish_batch_task(batch_dir, out_dir, call_ids, settings, records, errors, history_path)
     _publish_artifacts(run, out_dir, call_ids)
     logger.info("batch %s: %d calls, %d analysed, %d failed, %d skipped", batch_dir.name, run.total, run.analyzed, run.failed, run.skipped)
     return run
 
 
-def run_nightly(batch_dir: Path, out_dir: Path, settings: Settings, force: bool = False, progress=None) -> RunSummary:
+def run_nightly(batch_dir: Path, out_dir: Path, settings: Settings, force: bool = False, progress=None, history_path: Path | None = None) -> RunSummary:
     """Run the flow with a thread pool sized to the configured workers."""
     global _progress_hook
     runner = ThreadPoolTaskRunner(max_workers=settings.workers)
     _progress_hook = progress
     try:
-        return nightly.with_options(task_runner=runner)(batch_dir, out_dir, settings, force)
+        return nightly.with_options(task_runner=runner)(batch_dir, out_dir, settings, force, history_path)
     finally:
         _progress_hook = None

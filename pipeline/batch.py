@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import threading
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +20,7 @@ from .config import Settings
 from .errors import HuifangError
 from .manifest import CallSpec, RowError, read_manifest
 from .model_store import sha256_of
-from .outputs import atomic_write_text, call_json_path, read_call, write_call, write_parquet
+from .outputs import FILE_MODE, atomic_write_text, call_json_path, read_call, write_call, write_parquet
 from .privacy import mask_pii
 
 _workers: dict[tuple, "Worker"] = {}
@@ -154,11 +155,32 @@ def load_summaries(out_dir: Path, call_ids: list[str]) -> list[dict]:
     return summaries
 
 
-def finish_batch(batch_dir: Path, out_dir: Path, call_ids: list[str], settings: Settings, records: list[dict], errors: list[RowError]) -> RunSummary:
-    """Write calls.parquet, report.html and reviewers.xlsx from the stored call summaries."""
+def update_history(out_dir: Path, summaries: list[dict], batch: str, history_path: Path | None = None) -> list[dict]:
+    """Record tonight's calls in the history database and attach each loan's previous calls (oldest call first)."""
+    from . import history
+
+    path = Path(history_path) if history_path else Path(out_dir) / "history.sqlite"
+    ordered = sorted(summaries, key=lambda s: ((s.get("manifest") or {}).get("called_at") or "", s["call_id"]))
+    with closing(history.connect(path)) as conn:
+        for summary in ordered:
+            if summary["status"] != "analyzed":
+                continue
+            called_at = (summary.get("manifest") or {}).get("called_at") or ""
+            before = json.dumps(summary, ensure_ascii=False, sort_keys=True)
+            previous = history.previous_calls(conn, summary.get("loan_id"), called_at, summary["call_id"])
+            history.apply_history(summary, previous)
+            history.record(conn, summary, batch)
+            if json.dumps(summary, ensure_ascii=False, sort_keys=True) != before:
+                write_call(out_dir, summary)
+    os.chmod(path, FILE_MODE)
+    return summaries
+
+
+def finish_batch(batch_dir: Path, out_dir: Path, call_ids: list[str], settings: Settings, records: list[dict], errors: list[RowError], history_path: Path | None = None) -> RunSummary:
+    """Update the loans' history, then write calls.parquet, report.html and reviewers.xlsx from the stored summaries."""
     from .report import render_report, write_reviewers_xlsx
 
-    summaries = load_summaries(out_dir, call_ids)
+    summaries = update_history(out_dir, load_summaries(out_dir, call_ids), Path(batch_dir).name, history_path)
     run = RunSummary(batch=str(batch_dir), out_dir=str(out_dir), total=len(call_ids))
     run.analyzed = sum(1 for s in summaries if s["status"] == "analyzed")
     run.failed = sum(1 for s in summaries if s["status"] == "failed")

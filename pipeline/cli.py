@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, help="calls analysed in parallel in this process (default 1) [env HUIFANG_WORKERS]")
     run.add_argument("--force", action="store_true", help="re-analyse calls that a previous run already finished")
     run.add_argument("--no-progress", action="store_true", help="no progress bar on the terminal")
+    run.add_argument("--history", type=Path, help="the loans' call history database (SQLite; default <out>/history.sqlite); point every night's run at one file to see each loan's previous calls")
     _add_model_options(run)
 
     ev = sub.add_parser("eval", help="score a run against truth labels", description="Run (or reuse) the analysis of a batch and score it against truth.json: CER, domain-term recall, speaker accuracy, call outcome, facts, flags and risk level. Writes <out>/eval.json and prints a table.")
@@ -116,7 +117,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     progress = None if args.no_progress or not sys.stderr.isatty() else _RichProgress()
     try:
-        run = run_nightly(args.batch, args.out, settings, force=args.force, progress=progress)
+        run = run_nightly(args.batch, args.out, settings, force=args.force, progress=progress, history_path=getattr(args, "history", None))
     finally:
         if progress is not None:
             progress.stop()

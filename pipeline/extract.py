@@ -15,7 +15,10 @@ from .transcript import Utterance
 
 # Negators that scope over what follows within the clause.
 _NEGATOR = re.compile(r"(没有|没|不是|不|未|从不|从没|从来没|并非|并没|别|无|哪有|不会|绝对没|也没|都没)")
-_CLAUSE_BREAK = re.compile(r"[，。！？；,.!?;]|而是|但是|只是|就是|是")
+_CLAUSE_BREAK = re.compile(r"[，。！？；,.!?;]|而是|但是|只是|就是|除了|是")
+# Hedges weaken a statement without negating it: the fact stands, with less confidence.
+_HEDGE = re.compile(r"可能|好像|应该|估计|大概|也许|说不定|不一定|差不多")
+HEDGE_PENALTY = 0.12
 NEGATION_WINDOW = 8
 _QUESTION = re.compile(r"[吗嘛么？?]|有没有|是不是|是否|有无|会不会|能不能|还在不在|没有吧")
 _DENIAL = re.compile(r"^(呃|嗯|哎|那|这个|唉)?[，,\s]*(没有|没|不是|不会|不不|哪有|哪能|那没有|肯定没有|绝对没有|没那回事|没这回事|不可能|没有没有|不存在)")
@@ -53,6 +56,7 @@ class Match:
     text: str
     negated: bool = False
     source: str = "rule"  # rule | answer (derived from the question it answers)
+    hedged: bool = False
 
     @property
     def kind(self) -> str:
@@ -91,6 +95,12 @@ def is_negated(text: str, start: int) -> bool:
         if not (last.group(0) == "是" and prefix[max(0, last.start() - 1) : last.start()] in ("不", "并", "可")):
             prefix = prefix[last.end():]
     return bool(_NEGATOR.search(prefix))
+
+
+def is_hedged(text: str, start: int) -> bool:
+    """True when a hedge (可能, 好像, 估计 …) stands before ``start`` in the same clause."""
+    clause_start = max((m.end() for m in re.finditer(r"[，。！？；,.!?;]", text[:start])), default=0)
+    return bool(_HEDGE.search(text[max(clause_start, start - NEGATION_WINDOW) : start]))
 
 
 def _context_ok(rule: Rule, utterances: list[Utterance], index: int) -> bool:
@@ -133,7 +143,8 @@ def match_rules(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]:
                 if not _context_ok(rule, utterances, index):
                     break
                 negated = rule.negatable and is_negated(text, found.start())
-                matches.append(Match(rule.id, rule.label, index, found.start(), found.end(), found.group(0), negated))
+                hedged = is_hedged(text, found.start())
+                matches.append(Match(rule.id, rule.label, index, found.start(), found.end(), found.group(0), negated, hedged=hedged))
     return matches
 
 
@@ -190,6 +201,8 @@ def decide_fact(fact: str, matches: list[Match], classifier_votes: list[tuple[in
         best = max(by_value, key=lambda v: (by_value[v], -order.index(v)))
         chosen = [m for m in risky if m.value == best]
         confidence = min(0.97, 0.72 + 0.08 * len(chosen) + (0.05 if all(m.source == "rule" for m in chosen) else 0.0))
+        if all(m.hedged for m in chosen):
+            confidence -= HEDGE_PENALTY
         return FactDecision(best, round(confidence, 2), _indexes(chosen), chosen, "rule")
     fine = [m for m in positive if m.value == normal]
     if fine:

@@ -115,12 +115,17 @@ _REAL_WORD_FREQ = 20
 
 @lru_cache(maxsize=1)
 def _jieba_freq() -> dict[str, int]:
+    """jieba's word frequencies, with the user dictionary generated from the lexicon loaded."""
+    import io
     import logging
 
     import jieba
 
+    from .lexicon import jieba_user_dict, load_lexicon
+
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
+    jieba.load_userdict(io.StringIO(jieba_user_dict(load_lexicon())))
     return jieba.dt.FREQ
 
 

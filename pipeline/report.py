@@ -842,6 +842,10 @@ function sortBy(th){
 }
 [].forEach.call(table.tHead.rows[0].cells,function(th){th.addEventListener('click',function(){sortBy(th);});});
 function play(audio){var p=audio.play();if(p&&p.catch)p.catch(function(){});}
+// One recording at a time: starting a call's player pauses the others ('play' does not bubble).
+document.addEventListener('play',function(e){
+  [].forEach.call(document.querySelectorAll('audio'),function(au){if(au!==e.target&&!au.paused)au.pause();});
+},true);
 function seek(audio,t){
   if(audio.readyState>=1){audio.currentTime=t;play(audio);return;}
   // preload="none": nothing is loaded yet; play() starts loading, the seek waits for the metadata.

@@ -50,6 +50,4 @@ def write_summary(call: dict, utterances_by_index: dict[int, dict]) -> str:
         sentences.append("坐席未问及：" + "、".join(FACT_NAMES_ZH.get(t, t) for t in missing) + "。")
     if call["actions"]:
         sentences.append("建议：" + "；".join(ACTION_NAMES_ZH[a] for a in call["actions"]) + "。")
-    if call.get("history_note"):
-        sentences.append(call["history_note"])
     return "".join(sentences[:6])

@@ -86,3 +86,36 @@ def test_console_script_entry_point():
     assert exe.is_file()
     result = subprocess.run([str(exe), "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "run" in result.stdout
+
+
+def test_killed_run_resumes_with_each_call_once(small_batch, tmp_path):
+    """SIGKILL the CLI once the first call is written; the rerun finishes the rest and redoes nothing."""
+    import os
+    import signal
+    import time
+    from pathlib import Path
+
+    exe = str(Path(sys.executable).parent / "huifang")
+    out = tmp_path / "out"
+    env = dict(os.environ, PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    proc = subprocess.Popen([exe, "run", str(small_batch), "--out", str(out), "--no-progress"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 180
+    while time.time() < deadline and not list((out / "calls").glob("*.json")) and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    first = {p.name: json.loads(p.read_text()) for p in (out / "calls").glob("*.json")}
+    assert first, "the run was killed before any call finished"
+    done_before = sum(1 for s in first.values() if s["status"] == "analyzed")
+
+    result = subprocess.run([exe, "run", str(small_batch), "--out", str(out), "--no-progress"], env=env, capture_output=True, text=True)
+    assert result.returncode == 3, result.stderr  # the broken recording still fails
+    calls = sorted(p.name for p in (out / "calls").glob("*.json"))
+    assert calls == ["A1.json", "B1.json", "X1.json"]
+    assert f"({done_before} already done)" in result.stdout  # finished before the kill: not redone
+    for name, before in first.items():
+        after = json.loads((out / "calls" / name).read_text())
+        if before["status"] == "analyzed":
+            assert after["analysis"] == before["analysis"] and after["transcript"] == before["transcript"]
+    assert (out / "report.html").is_file()

@@ -195,3 +195,21 @@ def test_telling_a_relative_about_the_debt_is_high_noncompliance():
     assert summary["call_outcome"] == "wrong_party"
     assert summary["agent_compliance"]["prohibited_language"][0]["type"] == "third_party_disclosure"
     assert {(f["code"], f["severity"]) for f in summary["flags"]} >= {("CONTACT_FAILED", "medium"), ("AGENT_NONCOMPLIANCE", "high")}
+
+
+def test_except_clause_is_not_negated_and_hedges_lower_confidence():
+    summary = call(OPENING, ("customer", "是我。"), ("agent", "钱都用在哪了？"), ("customer", "我没乱花除了拿一点炒股"))
+    assert values(summary)["fund_use"] == "securities_investment"
+    sure = call(OPENING, ("customer", "是我。"), ("agent", "每个月还款怎么样？"), ("customer", "下个月还不上了。"))
+    hedged = call(OPENING, ("customer", "是我。"), ("agent", "每个月还款怎么样？"), ("customer", "下个月可能还不上了。"))
+    assert values(sure)["repayment_ability"] == values(hedged)["repayment_ability"] == "unable"
+    assert hedged["facts"]["repayment_ability"]["confidence"] < sure["facts"]["repayment_ability"]["confidence"]
+
+
+def test_jieba_user_dictionary_comes_from_the_lexicon(lexicon):
+    from pipeline.lexicon import jieba_user_dict
+    from pipeline.normalize import _jieba_freq
+
+    lines = jieba_user_dict(lexicon).splitlines()
+    assert "贷后 20000" in lines and "空号 20000" in lines
+    assert _jieba_freq()["贷后"] >= 20000
