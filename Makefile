@@ -41,5 +41,8 @@ $(CHROMIUM):
 test: $(VENV)/.installed-test $(CHROMIUM)
 	$(BIN)/python -m pytest
 
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench
+
 clean:
 	rm -rf out .pytest_cache

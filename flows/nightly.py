@@ -16,6 +16,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline.batch import RunSummary, finish_batch, plan_batch, process_call, write_row_errors
 from pipeline.config import Settings
+from pipeline.errors import HuifangError
 from pipeline.labels import FLAG_NAMES_ZH, RISK_NAMES_ZH
 from pipeline.manifest import CallSpec
 from pipeline.outputs import call_json_path, read_call
@@ -88,12 +89,70 @@ def nightly(batch_dir: Path, out_dir: Path, settings: Settings | None = None, fo
     return run
 
 
-def run_nightly(batch_dir: Path, out_dir: Path, settings: Settings, force: bool = False, progress=None, history_path: Path | None = None) -> RunSummary:
-    """Run the flow with a thread pool sized to the configured workers."""
+def task_runner(settings: Settings, dask_address: str | None = None):
+    """A thread pool on this machine, or an existing Dask cluster (which needs a real Prefect server)."""
+    if not dask_address:
+        return ThreadPoolTaskRunner(max_workers=settings.workers)
+    from prefect.settings import PREFECT_API_URL
+    from prefect_dask import DaskTaskRunner
+
+    if not PREFECT_API_URL.value():
+        raise HuifangError(
+            "--dask-address needs a Prefect server: start one (prefect server start) and set PREFECT_API_URL; "
+            "without it every Dask worker would start a temporary server of its own"
+        )
+    return DaskTaskRunner(address=dask_address)
+
+
+def run_nightly(batch_dir: Path, out_dir: Path, settings: Settings, force: bool = False, progress=None,
+                history_path: Path | None = None, dask_address: str | None = None) -> RunSummary:
+    """Run the flow on a thread pool sized to the configured workers, or on a Dask cluster."""
     global _progress_hook
-    runner = ThreadPoolTaskRunner(max_workers=settings.workers)
+    runner = task_runner(settings, dask_address)
     _progress_hook = progress
     try:
         return nightly.with_options(task_runner=runner)(batch_dir, out_dir, settings, force, history_path)
     finally:
         _progress_hook = None
+
+
+def batches_in(inbox: Path) -> list[Path]:
+    """Batch folders of an inbox: its subfolders that hold a manifest.csv, oldest name first."""
+    return sorted(p for p in Path(inbox).iterdir() if p.is_dir() and (p / "manifest.csv").is_file())
+
+
+@flow(name="huifang-nightly-inbox")
+def nightly_inbox(inbox: str, out_root: str, settings_overrides: dict | None = None, workers: int = 1) -> list[dict]:
+    """Every batch folder of ``inbox`` into ``out_root/<batch>``, sharing one history database.
+
+    Batches already analysed are skipped call by call, so the inbox can keep old batches.
+    """
+    settings = Settings.from_env(**(settings_overrides or {}), workers=workers)
+    out_root_path = Path(out_root)
+    results = []
+    for batch in batches_in(Path(inbox)):
+        run = nightly.with_options(task_runner=ThreadPoolTaskRunner(max_workers=settings.workers))(
+            batch, out_root_path / batch.name, settings, False, out_root_path / "history.sqlite"
+        )
+        results.append({"batch": batch.name, "total": run.total, "analyzed": run.analyzed, "failed": run.failed, "skipped": run.skipped})
+    return results
+
+
+def nightly_deployment(inbox: Path, out_root: Path, cron: str, timezone: str, workers: int, settings_overrides: dict):
+    """The scheduled deployment of the inbox flow, in the bank's timezone (Prefect's default would be UTC)."""
+    from prefect.schedules import Cron
+
+    return nightly_inbox.to_deployment(
+        name="huifang-nightly",
+        schedule=Cron(cron, timezone=timezone),
+        parameters={"inbox": str(Path(inbox).resolve()), "out_root": str(Path(out_root).resolve()),
+                    "settings_overrides": settings_overrides, "workers": workers},
+        description="贷后回访 nightly analysis of every batch in the inbox",
+    )
+
+
+def serve_nightly(inbox: Path, out_root: Path, cron: str, timezone: str, workers: int, settings_overrides: dict) -> None:
+    """Serve the scheduled inbox flow until stopped."""
+    from prefect import serve
+
+    serve(nightly_deployment(inbox, out_root, cron, timezone, workers, settings_overrides))

@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, help="calls analysed in parallel in this process (default 1) [env HUIFANG_WORKERS]")
     run.add_argument("--force", action="store_true", help="re-analyse calls that a previous run already finished")
     run.add_argument("--no-progress", action="store_true", help="no progress bar on the terminal")
+    run.add_argument("--dask-address", help="run the calls on an existing Dask cluster, e.g. tcp://host:8786 (needs a Prefect server: set PREFECT_API_URL)")
     run.add_argument("--history", type=Path, help="the loans' call history database (SQLite; default <out>/history.sqlite); point every night's run at one file to see each loan's previous calls")
     _add_model_options(run)
 
@@ -71,6 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--no-progress", action="store_true", help="no progress bar on the terminal")
     ev.add_argument("--force", action="store_true", help="re-analyse every call before scoring")
     _add_model_options(ev)
+
+    serve = sub.add_parser("serve", help="serve the nightly analysis on a schedule (Prefect serve)", description="Serve the nightly flow: at every cron time, analyse every batch folder of the inbox (subfolders with a manifest.csv) into <out>/<batch>, with one history database <out>/history.sqlite. Runs until stopped; see the runs in the Prefect UI (prefect server start, then set PREFECT_API_URL).")
+    serve.add_argument("--inbox", type=Path, required=True, help="folder whose subfolders are batch folders")
+    serve.add_argument("--out", type=Path, required=True, help="output root; each batch goes to <out>/<batch name>")
+    serve.add_argument("--cron", default="0 2 * * *", help="when to run, cron syntax (default: 02:00 every night)")
+    serve.add_argument("--timezone", default="Asia/Shanghai", help="timezone of the cron schedule (default Asia/Shanghai; Prefect's own default is UTC)")
+    serve.add_argument("--workers", type=int, default=1, help="calls analysed in parallel (default 1)")
+    _add_model_options(serve)
 
     train = sub.add_parser("train", help="retrain the fact and speaker classifiers", description="Retrain the classifiers from labelled utterances with the Prefect training flow, print the cross-validated macro-F1 of each, and save them with skops plus metadata (data hash, scores, library versions).")
     train.add_argument("--data", type=Path, default=Path("data/training/utterances.jsonl"), help="labelled utterances (JSON lines; see data/training/README.md)")
@@ -117,7 +126,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     progress = None if args.no_progress or not sys.stderr.isatty() else _RichProgress()
     try:
-        run = run_nightly(args.batch, args.out, settings, force=args.force, progress=progress, history_path=getattr(args, "history", None))
+        run = run_nightly(args.batch, args.out, settings, force=args.force, progress=progress,
+                          history_path=getattr(args, "history", None), dask_address=getattr(args, "dask_address", None))
     finally:
         if progress is not None:
             progress.stop()
@@ -142,6 +152,26 @@ def cmd_eval(args: argparse.Namespace) -> int:
     atomic_write_text(args.out / "eval.json", json.dumps(scores, ensure_ascii=False, indent=2) + "\n")
     print(format_table(scores))
     print(f"details: {args.out / 'eval.json'}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _quiet_prefect_env()
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise HuifangError(f"unknown timezone {args.timezone!r}") from exc
+    if not args.inbox.is_dir():
+        raise HuifangError(f"inbox folder {args.inbox} does not exist")
+    _settings(args)  # validate before serving
+    overrides = {k: v for k, v in {"model": args.model, "device": args.device, "compute_type": args.compute_type,
+                                   "beam_size": args.beam_size, "cpu_threads": args.cpu_threads,
+                                   "cache_dir": str(args.cache_dir) if args.cache_dir else None}.items() if v is not None}
+    from flows.nightly import serve_nightly
+
+    serve_nightly(args.inbox, args.out, args.cron, args.timezone, args.workers, overrides)
     return 0
 
 
@@ -184,7 +214,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "eval": cmd_eval, "train": cmd_train, "model": cmd_model, "transcribe": cmd_transcribe}
+COMMANDS = {"run": cmd_run, "eval": cmd_eval, "serve": cmd_serve, "train": cmd_train, "model": cmd_model, "transcribe": cmd_transcribe}
 
 
 def main(argv: list[str] | None = None) -> int:
