@@ -14,7 +14,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from pipeline.batch import RunSummary, finish_batch, plan_batch, process_call, write_row_errors
+from pipeline.batch import RunSummary, TransientError, finish_batch, give_up_call, plan_batch, process_call, write_row_errors
 from pipeline.config import Settings
 from pipeline.errors import HuifangError
 from pipeline.labels import FLAG_NAMES_ZH, RISK_NAMES_ZH
@@ -26,9 +26,21 @@ _RISK_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 _progress_hook = None
 
 
-@task(name="analyze-call", task_run_name="analyze-{call.call_id}", retries=0, cache_policy=NO_CACHE)
+def _retry_if_transient(task, task_run, state) -> bool:
+    """Retry only I/O hiccups; a corrupt recording fails at once (the library already wrote why)."""
+    try:
+        state.result()
+    except TransientError:
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+    return False
+
+
+@task(name="analyze-call", task_run_name="analyze-{call.call_id}", retries=2, retry_delay_seconds=10,
+      retry_condition_fn=_retry_if_transient, cache_policy=NO_CACHE)
 def analyze_call_task(call: CallSpec, settings: Settings, out_dir: Path, force: bool = False) -> dict:
-    """One call: library does the work and its own error handling (no retries: failures are not transient)."""
+    """One call: the library does the work and turns every non-transient problem into a failed summary."""
     return process_call(call, settings, out_dir, force=force)
 
 
@@ -74,10 +86,13 @@ def nightly(batch_dir: Path, out_dir: Path, settings: Settings | None = None, fo
     progress = _progress_hook
     if progress is not None:
         progress.start(len(calls))
-    futures = [analyze_call_task.submit(call, settings, out_dir, force) for call in calls]
+    futures = {analyze_call_task.submit(call, settings, out_dir, force): call for call in calls}
     records = []
-    for future in as_completed(futures):
-        record = future.result()
+    for future in as_completed(list(futures)):
+        try:
+            record = future.result()
+        except TransientError as exc:  # retries exhausted
+            record = give_up_call(futures[future], out_dir, exc)
         records.append(record)
         if record["status"] == "failed":
             logger.warning("call %s failed: %s", record["call_id"], record["error"])
@@ -122,7 +137,7 @@ def batches_in(inbox: Path) -> list[Path]:
 
 
 @flow(name="huifang-nightly-inbox")
-def nightly_inbox(inbox: str, out_root: str, settings_overrides: dict | None = None, workers: int = 1) -> list[dict]:
+def nightly_inbox(inbox: str, out_root: str, settings_overrides: dict | None = None, workers: int | None = None) -> list[dict]:
     """Every batch folder of ``inbox`` into ``out_root/<batch>``, sharing one history database.
 
     Batches already analysed are skipped call by call, so the inbox can keep old batches.
@@ -138,7 +153,7 @@ def nightly_inbox(inbox: str, out_root: str, settings_overrides: dict | None = N
     return results
 
 
-def nightly_deployment(inbox: Path, out_root: Path, cron: str, timezone: str, workers: int, settings_overrides: dict):
+def nightly_deployment(inbox: Path, out_root: Path, cron: str, timezone: str, workers: int | None, settings_overrides: dict):
     """The scheduled deployment of the inbox flow, in the bank's timezone (Prefect's default would be UTC)."""
     from prefect.schedules import Cron
 
@@ -151,7 +166,7 @@ def nightly_deployment(inbox: Path, out_root: Path, cron: str, timezone: str, wo
     )
 
 
-def serve_nightly(inbox: Path, out_root: Path, cron: str, timezone: str, workers: int, settings_overrides: dict) -> None:
+def serve_nightly(inbox: Path, out_root: Path, cron: str, timezone: str, workers: int | None, settings_overrides: dict) -> None:
     """Serve the scheduled inbox flow until stopped."""
     from prefect import serve
 

@@ -164,8 +164,9 @@ def _classifier_votes(utterances: list[Utterance], classifiers) -> dict[str, lis
         inputs.append(make_input(context, utt.norm_text))
     if not inputs:
         return votes
+    predictions = classifiers.predict_many(list(FACTS), inputs)
     for fact in FACTS:
-        for i, (value, prob, _dist) in zip(indexes, classifiers.predict(fact, inputs)):
+        for i, (value, prob, _dist) in zip(indexes, predictions[fact]):
             if value != "not_mentioned" and prob >= CLASSIFIER_MIN_PROB:
                 votes[fact].append((i, value, prob))
     return votes

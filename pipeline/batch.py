@@ -5,6 +5,7 @@ in any orchestrator.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -97,11 +98,25 @@ def finished_summary(out_dir: Path, call: CallSpec, key: str) -> dict | None:
     return None
 
 
+# I/O errors that a network share or a busy disk produce and that go away on a second try.
+TRANSIENT_ERRNOS = {errno.EIO, errno.EAGAIN, errno.ETIMEDOUT, errno.ESTALE, errno.ECONNRESET, errno.EBUSY}
+
+
+class TransientError(HuifangError):
+    """A failure worth retrying (the orchestrator retries; the call is not marked failed yet)."""
+
+
 def process_call(call: CallSpec, settings: Settings, out_dir: Path, *, force: bool = False) -> dict:
-    """Analyse one call unless already done, write its JSON, return a short status record."""
+    """Analyse one call unless already done, write its JSON, return a short status record.
+
+    Raises TransientError for I/O errors that may pass; every other problem
+    becomes the call's own ``failed`` summary.
+    """
     try:
         key = call_key(call, settings)
     except OSError as exc:
+        if exc.errno in TRANSIENT_ERRNOS:
+            raise TransientError(f"{call.audio_path}: {exc}") from exc
         summary = failed_summary(call.call_id, call.row, f"{call.audio_path}: cannot read audio file ({exc})", audio_path=call.audio_path)
         write_call(out_dir, summary)
         return {"call_id": call.call_id, "status": "failed", "skipped": False, "error": summary["error"]}
@@ -120,6 +135,13 @@ def process_call(call: CallSpec, settings: Settings, out_dir: Path, *, force: bo
         summary["analysis"]["key"] = key
     write_call(out_dir, summary)
     return {"call_id": call.call_id, "status": summary["status"], "skipped": False, "error": summary.get("error")}
+
+
+def give_up_call(call: CallSpec, out_dir: Path, error: Exception) -> dict:
+    """After the last retry of a transient failure: the call fails, the batch goes on."""
+    summary = failed_summary(call.call_id, call.row, f"{call.audio_path}: failed after retries ({error})", audio_path=call.audio_path)
+    write_call(out_dir, summary)
+    return {"call_id": call.call_id, "status": "failed", "skipped": False, "error": summary["error"]}
 
 
 def write_row_errors(out_dir: Path, errors: list[RowError]) -> None:

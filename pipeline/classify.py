@@ -207,7 +207,20 @@ class DocFreqFilter(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: Any) -> Any:
-        return X.tocsc()[:, self.columns_].tocsr()
+        """Keep the fitted columns by remapping the few non-zeros (slicing 2^20 columns is slow)."""
+        import scipy.sparse as sp
+
+        lookup = getattr(self, "_lookup", None)
+        if lookup is None or len(lookup) != self.n_features_in_:
+            lookup = np.full(self.n_features_in_, -1, dtype=np.int64)
+            lookup[self.columns_] = np.arange(len(self.columns_))
+            self._lookup = lookup  # derived from columns_ on first use; never saved
+        X = X.tocsr()
+        new_columns = lookup[X.indices]
+        keep = new_columns >= 0
+        row_of = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))[keep]
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=X.shape[0]))])
+        return sp.csr_matrix((X.data[keep], new_columns[keep], indptr), shape=(X.shape[0], len(self.columns_)))
 
 
 def build_pipeline(seed: int = 0) -> Any:
@@ -456,8 +469,17 @@ class FactClassifiers:
             raise KeyError(f"no model for fact {fact!r}; known: {sorted(self.models)}")
         if not inputs:
             return []
-        model = self.models[fact]
-        proba = model.predict_proba(list(inputs))
+        return self._predictions(self.models[fact], self.models[fact].predict_proba(list(inputs)))
+
+    def predict_many(self, facts: list[str], inputs: list[str]) -> dict[str, list[Prediction]]:
+        """Several facts on the same inputs, hashing the n-grams once (every model shares the hasher)."""
+        if not inputs:
+            return {fact: [] for fact in facts}
+        hashed = self.models[facts[0]].named_steps["hash"].transform(list(inputs))
+        return {fact: self._predictions(self.models[fact], self.models[fact][1:].predict_proba(hashed)) for fact in facts}
+
+    @staticmethod
+    def _predictions(model: Any, proba: Any) -> list[Prediction]:
         classes = [str(c) for c in model.classes_]
         out: list[Prediction] = []
         for row in proba:
@@ -532,6 +554,9 @@ def _load_cached(model_dir: str, stamp: tuple[int, ...]) -> FactClassifiers:
     if missing:
         raise ModelLoadError(f"{path / METADATA_FILE}: no model recorded for {missing}")
     models = {fact: _load_one(path, fact, meta["facts"][fact]) for fact in TARGETS}
+    hashers = {repr(sorted(m.named_steps["hash"].get_params().items(), key=str)) for m in models.values()}
+    if len(hashers) != 1:
+        raise ModelLoadError(f"{path}: the models do not share one n-gram hasher; retrain them together")
     return FactClassifiers(models=models, metadata=meta, model_dir=path)
 
 

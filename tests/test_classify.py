@@ -272,3 +272,12 @@ def test_no_training_sentence_comes_from_the_sample_calls() -> None:
         if (len(text) >= 6 and text in turns) or (len(text) >= 12 and text in joined):
             clashes.append(row["id"])
     assert not clashes, f"{len(clashes)} training rows match sample reference turns: {clashes[:20]}"
+
+
+def test_predict_many_equals_predict_per_fact() -> None:
+    clf = load_classifiers(classify.default_model_dir())
+    inputs = [make_input("这笔钱用在哪了？", "一部分进货，一部分还了信用卡"), make_input("抵押的房子呢？", "租给别人开店了")]
+    many = clf.predict_many(list(FACTS), inputs)
+    for fact in FACTS:
+        for (v1, p1, _), (v2, p2, _) in zip(many[fact], clf.predict(fact, inputs)):
+            assert v1 == v2 and p1 == pytest.approx(p2, abs=1e-12)

@@ -88,8 +88,11 @@ def test_console_script_entry_point():
     assert result.returncode == 0 and "run" in result.stdout
 
 
-def test_killed_run_resumes_with_each_call_once(small_batch, tmp_path):
-    """SIGKILL the CLI once the first call is written; the rerun finishes the rest and redoes nothing."""
+def test_killed_run_resumes_with_each_call_once(harness, small_batch, tmp_path):
+    """SIGKILL the CLI once the first call is written; the rerun finishes the rest and redoes nothing.
+
+    Both runs are separate processes reporting to the test harness's Prefect server.
+    """
     import os
     import signal
     import time
@@ -97,7 +100,9 @@ def test_killed_run_resumes_with_each_call_once(small_batch, tmp_path):
 
     exe = str(Path(sys.executable).parent / "huifang")
     out = tmp_path / "out"
-    env = dict(os.environ, PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    from prefect.settings import PREFECT_API_URL
+
+    env = dict(os.environ, PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_API_URL=PREFECT_API_URL.value(), HUIFANG_WORKERS="1")
     proc = subprocess.Popen([exe, "run", str(small_batch), "--out", str(out), "--no-progress"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 180
@@ -119,3 +124,27 @@ def test_killed_run_resumes_with_each_call_once(small_batch, tmp_path):
         if before["status"] == "analyzed":
             assert after["analysis"] == before["analysis"] and after["transcript"] == before["transcript"]
     assert (out / "report.html").is_file()
+
+
+def test_transient_io_error_is_retried_and_corrupt_file_is_not(harness, small_batch, tmp_path, monkeypatch):
+    import errno
+
+    import flows.nightly as nightly
+    import pipeline.batch as batch
+    from pipeline.config import Settings
+
+    attempts: dict[str, int] = {}
+    real_key = batch.call_key
+
+    def flaky_key(call, settings):
+        attempts[call.call_id] = attempts.get(call.call_id, 0) + 1
+        if call.call_id == "B1" and attempts["B1"] == 1:
+            raise OSError(errno.EIO, "Input/output error")  # a network share hiccup
+        return real_key(call, settings)
+
+    monkeypatch.setattr(batch, "call_key", flaky_key)
+    monkeypatch.setattr(nightly, "analyze_call_task", nightly.analyze_call_task.with_options(retry_delay_seconds=0))
+    run = nightly.run_nightly(small_batch, tmp_path / "out", Settings.from_env())
+    assert attempts["B1"] == 2  # retried once, then analysed
+    assert attempts["X1"] == 1  # the corrupt recording is not retried
+    assert (run.analyzed, run.failed) == (2, 1)

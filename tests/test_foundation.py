@@ -123,7 +123,8 @@ def test_missing_model_is_an_error_not_a_download(tmp_path):
 
 def test_cli_help_explains_every_option():
     out = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", "--help"], capture_output=True, text=True, check=True).stdout
-    for option in ("--out", "--workers", "--force", "--model", "--device", "--compute-type", "--beam-size", "--cpu-threads", "--cache-dir", "--no-progress"):
+    for option in ("--out", "--workers", "--force", "--model", "--device", "--compute-type", "--beam-size", "--cpu-threads",
+                   "--cache-dir", "--no-progress", "--profile", "--dask-address", "--history"):
         assert option in out
     top = subprocess.run([sys.executable, "-m", "pipeline.cli", "--help"], capture_output=True, text=True, check=True).stdout
     assert "run" in top and "贷后回访" in top
@@ -144,3 +145,20 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path):
     assert target.read_text() == '{"a": 1}'
     assert [p.name for p in target.parent.iterdir()] == ["a.json"]
     assert oct(target.stat().st_mode & 0o777) == "0o640"
+
+
+def test_profiles_and_explicit_options():
+    assert Settings.from_env().beam_size == 5
+    assert Settings.from_env(profile="fast").beam_size == 1
+    assert Settings.from_env(profile="fast", beam_size=3).beam_size == 3  # explicit option wins
+    with pytest.raises(ConfigError, match="profile"):
+        Settings.from_env(profile="turbo")
+
+
+def test_default_workers_and_threads_split_the_cores(monkeypatch):
+    from pipeline.batch import effective_settings
+
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    settings = Settings.from_env()
+    assert settings.workers == 2 and effective_settings(settings).cpu_threads == 1
+    assert effective_settings(settings.with_(workers=1)).cpu_threads == 2
