@@ -49,7 +49,8 @@ def run_mode(mode: str, batch: Path, out: Path) -> dict:
     from pipeline.audio import decode
     from pipeline.config import Settings
 
-    settings = Settings.from_env()
+    # plain, pipeline and flow-1 share one worker's settings (all cores to CTranslate2), so they compare.
+    settings = Settings.from_env(workers=1)
     with open(batch / "manifest.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     audio_s = sum(decode(batch / r["audio_path"]).duration_s for r in rows)

@@ -82,6 +82,11 @@ class Transcriber:
         self.settings = settings
         self.lexicon = lexicon or load_lexicon()
         self.model = model if model is not None else load_whisper(settings)
+        self._decoder = self.model
+        if settings.batch_size > 0:
+            from faster_whisper import BatchedInferencePipeline
+
+            self._decoder = BatchedInferencePipeline(self.model)
         self.guard = SegmentGuard()
         self.prompt = build_prompt(self.lexicon)
         self._corrector = corrector_for(self.lexicon)
@@ -99,6 +104,7 @@ class Transcriber:
             "compression_ratio_threshold": self.guard.max_compression_ratio,
             "log_prob_threshold": self.guard.min_avg_logprob,
             "no_speech_threshold": self.guard.no_speech_prob,
+            "batch_size": self.settings.batch_size,
         }
 
     def transcribe(self, samples: np.ndarray, channel: str = "mono", pauses: list[float] | None = None) -> list[Utterance]:
@@ -109,8 +115,9 @@ class Transcriber:
         if len(samples) == 0:
             return []
         opts = self.options()
+        extra = {"batch_size": self.settings.batch_size} if self.settings.batch_size > 0 else {}
         # CTranslate2 runs up to ``workers`` transcriptions at once on one shared model.
-        segments, _info = self.model.transcribe(
+        segments, _info = self._decoder.transcribe(
             samples,
             language=opts["language"],
             beam_size=opts["beam_size"],
@@ -123,6 +130,7 @@ class Transcriber:
             compression_ratio_threshold=opts["compression_ratio_threshold"],
             log_prob_threshold=opts["log_prob_threshold"],
             no_speech_threshold=opts["no_speech_threshold"],
+            **extra,
         )
         segments = list(segments)
         utterances: list[Utterance] = []

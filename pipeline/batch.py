@@ -79,6 +79,7 @@ def call_key(call: CallSpec, settings: Settings) -> str:
         "model": settings.model,
         "compute_type": settings.compute_type,
         "beam_size": settings.beam_size,
+        "batch_size": settings.batch_size,
         "manifest": call.row,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]

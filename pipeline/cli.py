@@ -27,6 +27,7 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--device", choices=["cpu", "cuda", "auto"], help="where to run the model (default cpu) [env HUIFANG_DEVICE]")
     group.add_argument("--compute-type", help="CTranslate2 compute type, e.g. int8, int8_float16, float16, float32 (default int8) [env HUIFANG_COMPUTE_TYPE]")
     group.add_argument("--beam-size", type=int, help="beam size for decoding (default 5; 1 is fastest) [env HUIFANG_BEAM_SIZE]")
+    group.add_argument("--batch-size", type=int, help="decode VAD chunks in batches with faster-whisper's BatchedInferencePipeline (0 = off, the default) [env HUIFANG_BATCH_SIZE]")
     group.add_argument("--cpu-threads", type=int, help="CPU threads per worker (default: cores divided by workers) [env HUIFANG_CPU_THREADS]")
     group.add_argument("--cache-dir", type=Path, help="where the offline model is assembled (default $HUIFANG_CACHE or ~/.cache/huifang)")
 
@@ -40,6 +41,7 @@ def _settings(args: argparse.Namespace):
         device=args.device,
         compute_type=args.compute_type,
         beam_size=args.beam_size,
+        batch_size=args.batch_size,
         cpu_threads=args.cpu_threads,
         cache_dir=args.cache_dir,
         workers=getattr(args, "workers", None),
@@ -169,7 +171,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise HuifangError(f"inbox folder {args.inbox} does not exist")
     _settings(args)  # validate before serving
     overrides = {k: v for k, v in {"profile": args.profile, "model": args.model, "device": args.device, "compute_type": args.compute_type,
-                                   "beam_size": args.beam_size, "cpu_threads": args.cpu_threads,
+                                   "beam_size": args.beam_size, "batch_size": args.batch_size, "cpu_threads": args.cpu_threads,
                                    "cache_dir": str(args.cache_dir) if args.cache_dir else None}.items() if v is not None}
     from flows.nightly import serve_nightly
 

@@ -50,6 +50,7 @@ class Settings:
     language: str = "zh"
     vad_filter: bool = True
     word_timestamps: bool = True
+    batch_size: int = 0  # > 0: faster-whisper's BatchedInferencePipeline with this many VAD chunks per batch
     workers: int = field(default_factory=lambda: default_workers())
     profile: str = "accurate"  # accurate | fast: see PROFILES
     cache_dir: Path = field(default_factory=default_cache_dir)
@@ -72,6 +73,8 @@ class Settings:
                 values["beam_size"] = int(env["HUIFANG_BEAM_SIZE"])
             if "HUIFANG_WORKERS" in env:
                 values["workers"] = int(env["HUIFANG_WORKERS"])
+            if "HUIFANG_BATCH_SIZE" in env:
+                values["batch_size"] = int(env["HUIFANG_BATCH_SIZE"])
             if "HUIFANG_PROFILE" in env:
                 values["profile"] = env["HUIFANG_PROFILE"]
         except ValueError as exc:
@@ -95,6 +98,8 @@ class Settings:
             raise ConfigError(f"beam size must be at least 1, not {self.beam_size}")
         if self.workers < 1:
             raise ConfigError(f"workers must be at least 1, not {self.workers}")
+        if self.batch_size < 0:
+            raise ConfigError(f"batch size must be 0 (off) or more, not {self.batch_size}")
         if self.cpu_threads < 0:
             raise ConfigError(f"cpu threads must be 0 or more, not {self.cpu_threads}")
 

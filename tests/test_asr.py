@@ -99,3 +99,13 @@ def test_broken_audio_is_a_clear_error(tmp_path):
     junk.write_bytes(b"this is not audio" * 50)
     with pytest.raises(AudioError, match="junk.mp3"):
         decode(junk)
+
+
+def test_batched_inference_option(settings):
+    from pipeline.asr import Transcriber
+
+    batched = Transcriber(settings.with_(batch_size=4))
+    utterances, _, _ = transcribe_call(spec("agent_greeting.wav"), batched)
+    text = "".join(u.text for u in utterances)
+    assert batched.options()["batch_size"] == 4
+    assert cer("您好，这里是东江农商银行贷后回访，本次通话将被录音。", text) <= 0.25 and "贷后" in text
