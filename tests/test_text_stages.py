@@ -213,3 +213,23 @@ def test_jieba_user_dictionary_comes_from_the_lexicon(lexicon):
     lines = jieba_user_dict(lexicon).splitlines()
     assert "贷后 20000" in lines and "空号 20000" in lines
     assert _jieba_freq()["贷后"] >= 20000
+
+
+@pytest.mark.parametrize(
+    "heard, meant",
+    [("这个月的海款有压力", "这个月的还款有压力"), ("我们是戴后回访", "我们是贷后回访"), ("您拨打的号码是空后", "您拨打的号码是空号"),
+     ("我想何时一下身份", "我想核实一下身份"), ("底押的房子", "抵押的房子")],
+)
+def test_misheard_domain_terms_are_corrected_keeping_the_original(lexicon, heard, meant):
+    from pipeline.normalize import corrector_for
+
+    corrected, corrections = corrector_for(lexicon).correct(heard)
+    assert corrected == meant and corrections
+    assert all(heard[c.start : c.end] == c.original for c in corrections)
+
+
+@pytest.mark.parametrize("real", ["时间合适吗", "我交了社保", "何时方便"])
+def test_real_words_are_not_corrected(lexicon, real):
+    from pipeline.normalize import corrector_for
+
+    assert corrector_for(lexicon).correct(real)[0] == real
