@@ -1,0 +1,49 @@
+"""Property-based tests: the text stages never crash, whatever the text."""
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline.analyze import analyze_transcript
+from pipeline.privacy import mask_pii
+from pipeline.schema import validate_summary
+from pipeline.transcript import Utterance
+
+# Arbitrary Unicode, weighted towards Chinese, digits and punctuation that the stages care about.
+TEXT = st.one_of(
+    st.text(),
+    st.text(alphabet=st.sampled_from(list("没有不是炒股买房还款抵押查封停产延期吗？，。0123456789一二三四五六七八九十万元 ")), max_size=200),
+)
+SPEAKER = st.sampled_from(["agent", "customer", "unknown", "system"])
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(st.lists(st.tuples(SPEAKER, TEXT), max_size=8))
+def test_analyze_transcript_never_crashes(turns):
+    utterances = [Utterance(start=float(i), end=float(i) + 0.9, speaker=s, text=t, norm_text=t) for i, (s, t) in enumerate(turns)]
+    summary = analyze_transcript(utterances, {"loan_purpose": "经营周转", "collateral": "住宅"}, call_id="P", duration_s=len(turns))
+    assert validate_summary(summary) == []
+
+
+@FAST
+@given(TEXT)
+def test_text_helpers_never_crash(text):
+    from pipeline.lexicon import load_lexicon
+    from pipeline.normalize import corrector_for, fullwidth_punctuation, normalise_for_extraction
+    from pipeline.speakers import carrier_kind
+
+    lexicon = load_lexicon()
+    corrected, corrections = corrector_for(lexicon).correct(text)
+    assert len(corrected) == len(text)  # corrections replace like for like, so offsets stay valid
+    normalise_for_extraction(fullwidth_punctuation(text))
+    carrier_kind(text, lexicon)
+    masked = mask_pii(text)
+    assert mask_pii(masked) == masked  # masking is idempotent
+
+
+def test_huge_and_empty_strings():
+    for text in ("", "还款" * 20000, "1" * 100000):
+        utterances = [Utterance(start=0, end=1, speaker="customer", text=text, norm_text=text)]
+        assert validate_summary(analyze_transcript(utterances, {}, call_id="H", duration_s=1)) == []
+        assert "1" * 12 not in mask_pii(text)
