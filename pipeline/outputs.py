@@ -5,6 +5,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from .labels import FACTS
 
@@ -12,21 +13,32 @@ from .labels import FACTS
 FILE_MODE = 0o640
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename: readers never see half a file."""
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Let ``write`` fill a temporary file beside ``path``, then rename: readers never see half a file.
+
+    Every output goes through here, so all of them get FILE_MODE.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        write(Path(tmp))
         os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    atomic_write(path, write)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -87,14 +99,5 @@ def write_parquet(out_dir: Path, summaries: list[dict]) -> Path:
     rows = [flatten(s) for s in sorted(summaries, key=lambda s: s["call_id"])]
     table = pa.Table.from_pylist(rows) if rows else pa.table({"call_id": pa.array([], pa.string())})
     path = Path(out_dir) / "calls.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".calls.", suffix=".parquet.tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp)
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp))
     return path

@@ -12,9 +12,8 @@ from __future__ import annotations
 import html
 import os
 import re
-import secrets
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from .labels import (
     SPEAKERS,
     VALUE_NAMES_ZH,
 )
+from .outputs import atomic_write
 from .privacy import mask_pii
 
 __all__ = ["render_report", "write_reviewers_xlsx", "urgency_key"]
@@ -214,21 +214,6 @@ def urgency_key(summary: dict) -> tuple:
 
 def _sorted(summaries: Iterable[dict]) -> list[dict]:
     return sorted((s for s in summaries if isinstance(s, dict)), key=urgency_key)
-
-
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Write via a temporary file in the same folder, so readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    # os.open with 0o666 honours the umask; mkstemp would leave the report readable by us only.
-    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 # --- transcript and evidence ----------------------------------------------------------------
@@ -918,7 +903,7 @@ def render_report(
     """
     path = Path(path)
     page = _page(_sorted(summaries), path, batch_dir, run_info)
-    _write_atomically(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))
+    atomic_write(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))
 
 
 # --- Excel list -----------------------------------------------------------------------------
@@ -1028,4 +1013,4 @@ def write_reviewers_xlsx(summaries: list[dict], path: Path) -> None:
             risk_cell.font = Font(bold=True, color="FFFFFF")
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{ws.cell(row=1, column=len(_XLSX_COLUMNS)).column_letter}{max(1, len(ordered) + 1)}"
-    _write_atomically(Path(path), lambda tmp: wb.save(tmp))
+    atomic_write(Path(path), lambda tmp: wb.save(tmp))
