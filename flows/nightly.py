@@ -19,7 +19,8 @@ from pipeline.config import Settings
 from pipeline.errors import HuifangError
 from pipeline.labels import FLAG_NAMES_ZH, RISK_NAMES_ZH
 from pipeline.manifest import CallSpec
-from pipeline.outputs import call_json_path, read_call
+from pipeline.outputs import call_json_path, read_call, remove_stale_temps
+from pipeline.privacy import mask_pii
 
 _RISK_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 # Set by the CLI for a terminal progress bar; not a flow parameter (parameters must serialise).
@@ -37,7 +38,12 @@ def _retry_if_transient(task, task_run, state) -> bool:
     return False
 
 
-@task(name="analyze-call", task_run_name="analyze-{call.call_id}", retries=2, retry_delay_seconds=10,
+def _call_task_name(parameters: dict) -> str:
+    """The task run's name in the Prefect UI; a call id shaped like a phone number shows masked."""
+    return f"analyze-{mask_pii(parameters['call'].call_id)}"
+
+
+@task(name="analyze-call", task_run_name=_call_task_name, retries=2, retry_delay_seconds=10,
       retry_condition_fn=_retry_if_transient, cache_policy=NO_CACHE)
 def analyze_call_task(call: CallSpec, settings: Settings, out_dir: Path, force: bool = False) -> dict:
     """One call: the library does the work and turns every non-transient problem into a failed summary."""
@@ -57,9 +63,9 @@ def _publish_artifacts(run: RunSummary, out_dir: Path, call_ids: list[str]) -> N
             continue
         summary = read_call(path)
         if summary.get("flags") or summary["status"] == "failed":
-            rows.append({
-                "call_id": call_id,
-                "loan_id": summary.get("loan_id") or "",
+            rows.append({  # only ids, levels and flag names: no text from the call or the manifest's free fields
+                "call_id": mask_pii(call_id),
+                "loan_id": mask_pii(summary.get("loan_id") or ""),
                 "risk": RISK_NAMES_ZH.get(summary.get("risk_level") or "", "失败"),
                 "flags": "、".join(FLAG_NAMES_ZH[f["code"]] for f in summary.get("flags", [])),
                 "_order": _RISK_ORDER.get(summary.get("risk_level") or "", 9),
@@ -67,7 +73,7 @@ def _publish_artifacts(run: RunSummary, out_dir: Path, call_ids: list[str]) -> N
     rows.sort(key=lambda r: (r.pop("_order"), r["call_id"]))
     create_table_artifact(key="flagged-calls", table=rows or [{"call_id": "-", "loan_id": "-", "risk": "-", "flags": "无风险标记"}], description="今晚有风险标记或失败的通话（按风险排序）")
     digest = (
-        f"# 贷后回访夜间分析\n\n- 批次：{Path(run.batch).name}\n- 通话：{run.total}，已分析 {run.analyzed}，失败 {run.failed}，"
+        f"# 贷后回访夜间分析\n\n- 批次：{mask_pii(Path(run.batch).name)}\n- 通话：{run.total}，已分析 {run.analyzed}，失败 {run.failed}，"
         f"跳过（已完成）{run.skipped}\n- 有风险标记的通话：{len(rows)}\n- 报告：{run.report}\n"
     )
     create_markdown_artifact(key="nightly-digest", markdown=digest, description="夜间分析摘要")
@@ -80,8 +86,11 @@ def nightly(batch_dir: Path, out_dir: Path, settings: Settings | None = None, fo
     settings = settings or Settings.from_env()
     batch_dir, out_dir = Path(batch_dir), Path(out_dir)
     calls, errors, call_ids = plan_batch(batch_dir)
+    stale = remove_stale_temps(out_dir)
+    if stale:
+        logger.info("removed %d temporary files left by an interrupted run", len(stale))
     for error in errors:
-        logger.warning(error.message)
+        logger.warning(mask_pii(error.message))  # a row's values can carry personal numbers
     write_row_errors(out_dir, errors)
     progress = _progress_hook
     if progress is not None:
@@ -95,12 +104,12 @@ def nightly(batch_dir: Path, out_dir: Path, settings: Settings | None = None, fo
             record = give_up_call(futures[future], out_dir, exc)
         records.append(record)
         if record["status"] == "failed":
-            logger.warning("call %s failed: %s", record["call_id"], record["error"])
+            logger.warning("call %s failed: %s", mask_pii(record["call_id"]), mask_pii(record["error"] or ""))
         if progress is not None:
             progress.advance(record)
     run = finish_batch_task(batch_dir, out_dir, call_ids, settings, records, errors, history_path)
     _publish_artifacts(run, out_dir, call_ids)
-    logger.info("batch %s: %d calls, %d analysed, %d failed, %d skipped", batch_dir.name, run.total, run.analyzed, run.failed, run.skipped)
+    logger.info("batch %s: %d calls, %d analysed, %d failed, %d skipped", mask_pii(batch_dir.name), run.total, run.analyzed, run.failed, run.skipped)
     return run
 
 

@@ -6,19 +6,24 @@ compliance, summary) so it can run on stored transcripts without audio;
 """
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from . import __version__
-from .audio import decode, is_silent
+from .audio import DecodedAudio, is_dual_mono, is_silent, iter_windows, probe, wav_truncation
 from .compliance import assess
 from .errors import HuifangError
 from .extract import FactDecision, Match, answer_matches, decide_fact, match_rules
+from .homophones import NameCorrector
 from .labels import FACTS, SCHEMA_VERSION
 from .lexicon import Lexicon, load_lexicon
 from .manifest import CallSpec
+from .normalize import normalise_for_extraction
 from .privacy import mask_pii
 from .risk import Flag, actions_for, fact_flags, merge_flags, risk_level
 from .speakers import attribute_mono, attribute_two_channel, carrier_kind, merge_turns
@@ -176,6 +181,17 @@ def _classifier_votes(utterances: list[Utterance], classifiers) -> dict[str, lis
 CLASSIFIER_MIN_PROB = 0.75
 
 
+def correct_borrower_name(utterances: list[Utterance], name: str) -> None:
+    """The manifest knows the borrower's name: same-sounding misspellings of it are fixed in place."""
+    corrector = NameCorrector(name)
+    for utt in utterances:
+        text, corrections = corrector.correct(utt.text)
+        if corrections:
+            utt.text = text
+            utt.norm_text = normalise_for_extraction(text)
+            utt.corrections = sorted(list(utt.corrections) + [c.__dict__ for c in corrections], key=lambda c: c["start"])
+
+
 def analyze_transcript(
     utterances: list[Utterance],
     manifest: dict,
@@ -187,6 +203,7 @@ def analyze_transcript(
 ) -> dict:
     """Every text stage on an attributed transcript; returns the contract summary (without I/O)."""
     lexicon = lexicon or load_lexicon()
+    correct_borrower_name(utterances, manifest.get("borrower_name", ""))
     matches = match_rules(utterances, lexicon)
     matches += answer_matches(utterances, lexicon)
     outcome = decide_outcome(utterances, matches, lexicon)
@@ -290,25 +307,136 @@ def failed_summary(call_id: str, manifest: dict, error: str, *, audio_path: str 
 
 
 def transcribe_call(call: CallSpec, transcriber, classifiers=None) -> tuple[list[Utterance], float, dict]:
-    """Decode once, transcribe each channel, attribute speakers. Returns (utterances, duration, details)."""
-    audio = decode(call.audio_file)
+    """Decode, transcribe each channel, attribute speakers. Returns (utterances, duration, details).
+
+    A recording that fits in one window (every normal call) takes the whole-file
+    path; a longer one is streamed window by window so memory stays bounded.
+    """
+    settings = transcriber.settings
+    info = probe(call.audio_file)
+    windows = iter_windows(call.audio_file, settings.window_s, settings.max_duration_s, info)
+    first = next(windows)
+    second = next(windows, None)
+    details: dict = {"source_channels": info.channels, "source_rate": info.rate}
+    truncated = wav_truncation(call.audio_file)
+    if truncated:
+        details["audio_warning"] = truncated
+    if second is None:
+        audio = DecodedAudio(call.audio_file, first.channels, info.channels, info.rate)
+        if is_dual_mono(audio.channels):
+            audio.channels = [audio.channels[0]]
+        return _transcribe_whole(audio, call, transcriber, classifiers, details)
+    return _transcribe_windowed(itertools.chain([first, second], windows), call, transcriber, classifiers, details)
+
+
+def _transcribe_whole(audio: DecodedAudio, call: CallSpec, transcriber, classifiers, details: dict) -> tuple[list[Utterance], float, dict]:
+    """The whole recording at once: two channels apart, or mono with pause-split utterances."""
     lexicon = transcriber.lexicon
-    details: dict = {"channels": len(audio.channels), "source_channels": audio.source_channels, "source_rate": audio.source_rate}
+    details = {"channels": len(audio.channels), **details}
     if audio.is_two_channel:
         by_channel = {}
         for name, samples in zip(("left", "right"), audio.channels):
-            by_channel[name] = [] if is_silent(samples) else transcriber.transcribe(samples, channel=name)
+            by_channel[name] = [] if is_silent(samples) else _transcribe(transcriber, samples, name)
         utterances, agent_channel, how = attribute_two_channel(by_channel, call.agent_channel, lexicon)
         details.update(agent_channel=agent_channel, agent_channel_source=how)
     else:
         samples = audio.channels[0]
-        utterances = [] if is_silent(samples) else transcriber.transcribe(samples, channel="mono", pauses=pause_points(samples))
-        utterances = merge_turns(attribute_mono(utterances, lexicon, classifiers))
+        utterances = [] if is_silent(samples) else _transcribe(transcriber, samples, "mono")
+        utterances = merge_turns(attribute_mono(utterances, lexicon, classifiers, samples=samples))
     return utterances, audio.duration_s, details
+
+
+# Faster than anyone speaks: more than this many characters per second (plus a few), said with low confidence,
+# is Whisper echoing its prompt over a fraction of a second of audio (seen on a 0.3 s recording).
+MAX_CHARS_PER_S = 8.0
+IMPOSSIBLE_MAX_CONFIDENCE = 0.3
+_SPOKEN_CHAR = re.compile(r"[\u4e00-\u9fff0-9]")
+
+
+def is_impossible(utt: Utterance) -> bool:
+    """True for an utterance too long for its duration and said with low confidence."""
+    chars = len(_SPOKEN_CHAR.findall(utt.text))
+    return chars > 3 + MAX_CHARS_PER_S * (utt.end - utt.start) and utt.confidence < IMPOSSIBLE_MAX_CONFIDENCE
+
+
+def _transcribe(transcriber, samples: np.ndarray, channel: str) -> list[Utterance]:
+    """One channel (or window of it) to utterances; mono is split at pauses, impossible utterances dropped."""
+    if channel == "mono":
+        utterances = transcriber.transcribe(samples, channel="mono", pauses=pause_points(samples))
+    else:
+        utterances = transcriber.transcribe(samples, channel=channel)
+    return [u for u in utterances if not is_impossible(u)]
+
+
+def shift_utterances(utterances: list[Utterance], offset_s: float) -> list[Utterance]:
+    """Move a window's utterances (and their words) from window time to recording time."""
+    for utt in utterances:
+        utt.start = round(utt.start + offset_s, 2)
+        utt.end = round(utt.end + offset_s, 2)
+        for word in utt.words:
+            word.start = round(word.start + offset_s, 3)
+            word.end = round(word.end + offset_s, 3)
+    return utterances
+
+
+def _window_mode(channels: list[np.ndarray]) -> str | None:
+    """``two`` for two different channels, ``mono`` for one (or dual mono); None while both are silent."""
+    if len(channels) == 1:
+        return "mono"
+    if all(is_silent(ch) for ch in channels):
+        return None
+    return "mono" if is_dual_mono(channels) else "two"
+
+
+def _transcribe_windowed(windows, call: CallSpec, transcriber, classifiers, details: dict) -> tuple[list[Utterance], float, dict]:
+    """Transcribe window by window, move each window's times to recording time, attribute speakers once at the end.
+
+    Whether a two-channel file is dual mono is decided on its first window with
+    sound and kept for the whole file, so speakers are attributed one way. A
+    later window that does not fit (rare) is still transcribed in full: as the
+    mean of both channels on a dual-mono file, channel by channel otherwise.
+    """
+    mode: str | None = None
+    mono: list[Utterance] = []
+    by_channel: dict[str, list[Utterance]] = {"left": [], "right": []}
+    count, end_s = 0, 0.0
+    for window in windows:
+        count, end_s = count + 1, window.start_s + window.duration_s
+        mode = mode or _window_mode(window.channels)
+        if mode == "two":
+            for name, samples in zip(("left", "right"), window.channels):
+                if not is_silent(samples):
+                    by_channel[name] += shift_utterances(_transcribe(transcriber, samples, name), window.start_s)
+        elif mode == "mono":
+            samples = window.channels[0] if len(window.channels) == 1 or is_dual_mono(window.channels) else np.mean(window.channels, axis=0)
+            if not is_silent(samples):
+                mono += shift_utterances(_transcribe(transcriber, samples, "mono"), window.start_s)
+    details.update(channels=2 if mode == "two" else 1, windows=count, window_s=transcriber.settings.window_s)
+    if mode == "two":
+        utterances, agent_channel, how = attribute_two_channel(by_channel, call.agent_channel, transcriber.lexicon)
+        details.update(agent_channel=agent_channel, agent_channel_source=how)
+    else:
+        utterances = merge_turns(attribute_mono(mono, transcriber.lexicon, classifiers))
+    return utterances, round(end_s, 3), details
 
 
 def analyze_call(call: CallSpec, transcriber, classifiers=None) -> dict:
     """Audio to contract summary for one call; a bad recording becomes a ``failed`` summary."""
+    return analyze_call_keeping_raw(call, transcriber, classifiers)[0]
+
+
+def unmasked_transcript(utterances: list[Utterance]) -> list[dict]:
+    """The transcript before masking, for the restricted file only (``--keep-raw-transcript``)."""
+    keep = ("start", "end", "speaker", "text", "raw_text")
+    return [{k: v for k, v in utt.to_json().items() if k in keep} for utt in utterances]
+
+
+def analyze_call_keeping_raw(call: CallSpec, transcriber, classifiers=None) -> tuple[dict, list[dict] | None]:
+    """``analyze_call`` plus the unmasked transcript (None when the call failed).
+
+    The unmasked text exists only here, before ``analyze_transcript`` masks it;
+    it is returned apart from the summary so it cannot slip into any output.
+    """
     started = time.perf_counter()
     try:
         utterances, duration, details = transcribe_call(call, transcriber, classifiers)
@@ -316,7 +444,7 @@ def analyze_call(call: CallSpec, transcriber, classifiers=None) -> dict:
             utterances, call.row, call_id=call.call_id, duration_s=duration, lexicon=transcriber.lexicon, classifiers=classifiers
         )
     except HuifangError as exc:
-        return failed_summary(call.call_id, call.row, str(exc), audio_path=call.audio_path)
+        return failed_summary(call.call_id, call.row, str(exc), audio_path=call.audio_path), None
     summary["audio_path"] = call.audio_path
     summary["analysis"] = {
         "pipeline_version": __version__,
@@ -327,4 +455,4 @@ def analyze_call(call: CallSpec, transcriber, classifiers=None) -> dict:
         "elapsed_s": round(time.perf_counter() - started, 2),
         **details,
     }
-    return summary
+    return summary, unmasked_transcript(utterances)

@@ -1,6 +1,9 @@
-"""Decode a recording once into 16 kHz float32 channels (PyAV via faster-whisper)."""
+"""Decode a recording into 16 kHz float32 channels with PyAV: whole, or streamed in windows for long recordings."""
 from __future__ import annotations
 
+import gc
+import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,44 +36,228 @@ class DecodedAudio:
         return len(self.channels) == 2
 
 
-def _probe(path: Path) -> tuple[int, int]:
+@dataclass(frozen=True)
+class AudioInfo:
+    """What the container says about its first audio stream, before decoding."""
+
+    channels: int
+    rate: int
+    codec: str
+    duration_s: float | None  # the container's estimate; None when it does not say
+
+
+def _wav_format_tag(path: Path) -> int | None:
+    """The format tag of a RIFF/WAVE file's fmt chunk (1 = PCM), None for other files."""
+    with open(path, "rb") as handle:
+        head = handle.read(64)
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    at = head.find(b"fmt ")
+    return struct.unpack("<H", head[at + 8 : at + 10])[0] if 0 <= at <= len(head) - 10 else None
+
+
+def wav_truncation(path: Path) -> str | None:
+    """A note when a WAV file holds less audio than its header promises (a recorder that died mid-call).
+
+    FFmpeg decodes what is there without a word, so the call is analysed and
+    the note travels with the result; None for complete or non-WAV files.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    size = Path(path).stat().st_size
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    at, byte_rate = 12, 0
+    while at + 8 <= len(head):
+        chunk, length = head[at : at + 4], struct.unpack("<I", head[at + 4 : at + 8])[0]
+        if chunk == b"fmt " and at + 20 <= len(head):
+            byte_rate = struct.unpack("<I", head[at + 16 : at + 20])[0]
+        if chunk == b"data":
+            held = size - (at + 8)
+            if length in (0, 0xFFFFFFFF) or held >= length or not byte_rate:  # streaming writers leave 0 / -1
+                return None
+            return f"{Path(path).name}: truncated: the header promises {length / byte_rate:.1f} s of audio, the file holds {held / byte_rate:.1f} s; analysed what is there"
+        at += 8 + length + (length & 1)
+    return None
+
+
+def _nothing_decoded(path: Path) -> str:
+    truncated = wav_truncation(path)
+    if truncated:
+        return truncated.replace("analysed what is there", "no audio to analyse")
+    return f"{path.name}: no audio samples could be decoded (truncated or empty stream)"
+
+
+def _no_decoder_message(path: Path) -> str:
+    tag = _wav_format_tag(path)
+    detail = f" (WAV format tag 0x{tag:04x})" if tag is not None else ""
+    return f"{path.name}: unsupported audio codec{detail}: no decoder for its audio stream"
+
+
+def probe(path: Path) -> AudioInfo:
+    """Open ``path`` and describe its audio stream; every unusable file raises AudioError naming the problem."""
     import av
-
-    try:
-        with av.open(str(path), metadata_errors="ignore") as container:
-            if not container.streams.audio:
-                raise AudioError(f"{path.name}: no audio stream in the file")
-            stream = container.streams.audio[0]
-            return int(stream.channels or 1), int(stream.rate or 0)
-    except AudioError:
-        raise
-    except Exception as exc:  # av.error.* for unknown or damaged containers
-        raise AudioError(f"{path.name}: not a readable audio file ({exc.__class__.__name__}: {exc})") from exc
-
-
-def decode(path: Path) -> DecodedAudio:
-    """Decode ``path``; two-channel recordings keep their channels apart, dual mono collapses."""
-    from faster_whisper.audio import decode_audio
 
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path.name}: file not found")
     if path.stat().st_size == 0:
         raise AudioError(f"{path.name}: file is empty (0 bytes)")
-    n_channels, rate = _probe(path)
     try:
-        if n_channels >= 2:
-            left, right = decode_audio(str(path), sampling_rate=SAMPLE_RATE, split_stereo=True)
-            channels = [np.asarray(left, dtype=np.float32), np.asarray(right, dtype=np.float32)]
-            if np.max(np.abs(channels[0] - channels[1]), initial=0.0) < _DUAL_MONO_TOLERANCE:
-                channels = [channels[0]]
-        else:
-            channels = [np.asarray(decode_audio(str(path), sampling_rate=SAMPLE_RATE), dtype=np.float32)]
-    except Exception as exc:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                kinds = sorted({s.type for s in container.streams}) or ["no streams"]
+                raise AudioError(f"{path.name}: no audio stream in the file (it holds: {', '.join(kinds)})")
+            stream = container.streams.audio[0]
+            if stream.codec_context is None:
+                raise AudioError(_no_decoder_message(path))
+            duration = float(container.duration) / 1e6 if container.duration else None
+            return AudioInfo(int(stream.codec_context.channels or 1), int(stream.codec_context.sample_rate or 0), stream.codec_context.name, duration)
+    except AudioError:
+        raise
+    except EOFError as exc:
+        raise AudioError(f"{path.name}: truncated or not audio: the file ends before any audio could be read") from exc
+    except Exception as exc:  # av.error.* for unknown or damaged containers
+        reason = getattr(exc, "strerror", None) or str(exc)  # FFmpeg's reason without the full path
+        raise AudioError(f"{path.name}: not a readable audio file ({reason}: not audio, or a damaged header)") from exc
+
+
+def _mix_down(block: np.ndarray) -> np.ndarray:
+    """Mean of the channels that carry sound (all of them when none does), as one (1, n) channel."""
+    audible = [ch for ch in block if not is_silent(ch)]
+    chosen = np.stack(audible) if audible else block
+    return chosen.mean(axis=0, dtype=np.float32)[np.newaxis, :]
+
+
+def iter_blocks(path: Path, info: AudioInfo) -> Iterator[np.ndarray]:
+    """Stream-decode ``path`` into (channels, n) float32 blocks at 16 kHz.
+
+    One or two channels go through exactly faster-whisper's ``decode_audio``
+    chain (s16, 500 000-sample groups, one resampler for the whole file), so
+    the joined blocks equal what it returns, without holding the file in memory.
+
+    Three or more channels: no telephony recorder we know puts the agent and the
+    borrower on fixed channels of a 3+ channel file (conference bridges, surround
+    exports), so picking two would be a guess. They are mixed down to one mono
+    channel (the mean of the channels that carry sound, so a voice on one of six
+    channels keeps its level) and speakers are attributed as on any mono call.
+    """
+    import av
+    from faster_whisper.audio import _group_frames, _ignore_invalid_frames, _resample_frames
+
+    layout = {1: "mono", 2: "stereo"}.get(info.channels)  # None keeps the source layout (3+ channels)
+    resampler = av.audio.resampler.AudioResampler(format="s16", layout=layout, rate=SAMPLE_RATE)
+    try:
+        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+            frames = _resample_frames(_group_frames(_ignore_invalid_frames(container.decode(audio=0)), 500000), resampler)
+            for frame in frames:
+                n_channels = len(frame.layout.channels)
+                block = frame.to_ndarray().reshape(-1, n_channels).T.astype(np.float32) / 32768.0
+                yield _mix_down(block) if n_channels > 2 else block
+    except AudioError:
+        raise
+    except Exception as exc:  # av.error.* raised mid-stream
         raise AudioError(f"{path.name}: cannot decode audio ({exc.__class__.__name__}: {exc})") from exc
-    if not channels or len(channels[0]) == 0:
-        raise AudioError(f"{path.name}: no audio samples could be decoded (truncated or empty stream)")
-    return DecodedAudio(path=path, channels=channels, source_channels=n_channels, source_rate=rate)
+    finally:
+        del resampler
+        gc.collect()  # PyAV's resampler objects are freed only by the collector (faster-whisper issue 390)
+
+
+def is_dual_mono(channels: list[np.ndarray]) -> bool:
+    """Two channels that differ by less than the tolerance are one mono signal recorded twice."""
+    return len(channels) == 2 and np.max(np.abs(channels[0] - channels[1]), initial=0.0) < _DUAL_MONO_TOLERANCE
+
+
+def decode(path: Path) -> DecodedAudio:
+    """Decode ``path`` whole; two-channel recordings keep their channels apart, dual mono collapses.
+
+    Meant for calls of normal length; long recordings go through ``iter_windows``.
+    """
+    path = Path(path)
+    info = probe(path)
+    blocks = list(iter_blocks(path, info))
+    if not blocks or sum(b.shape[1] for b in blocks) == 0:
+        raise AudioError(_nothing_decoded(path))
+    joined = np.concatenate(blocks, axis=1)
+    channels = [np.ascontiguousarray(ch) for ch in joined]
+    if is_dual_mono(channels):
+        channels = [channels[0]]
+    return DecodedAudio(path=path, channels=channels, source_channels=info.channels, source_rate=info.rate)
+
+
+@dataclass
+class Window:
+    """A stretch of a long recording: its channels and where it starts in the recording."""
+
+    start_s: float
+    channels: list[np.ndarray]
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.channels[0]) / SAMPLE_RATE
+
+
+# The cut between windows goes to the quietest point of the window's last stretch of this length (at most).
+CUT_SEARCH_S = 30.0
+_CUT_FRAME = SAMPLE_RATE // 50  # 20 ms energy frames
+_CUT_SMOOTH_FRAMES = 10  # quiet over 200 ms, not between two syllables
+
+
+def quiet_cut(block: np.ndarray, search_n: int) -> int:
+    """Sample index in the last ``search_n`` samples of ``block`` where all channels are quietest.
+
+    Cutting there puts the window boundary in a pause, so no word is split.
+    """
+    n = block.shape[1]
+    lo = max(0, n - search_n)
+    region = block[:, lo:n]
+    frames = region.shape[1] // _CUT_FRAME
+    if frames <= _CUT_SMOOTH_FRAMES:
+        return n
+    energy = np.square(region[:, : frames * _CUT_FRAME], dtype=np.float64).reshape(region.shape[0], frames, _CUT_FRAME).mean(axis=(0, 2))
+    smooth = np.convolve(energy, np.ones(_CUT_SMOOTH_FRAMES) / _CUT_SMOOTH_FRAMES, mode="valid")
+    best = int(np.argmin(smooth))
+    return lo + (best + _CUT_SMOOTH_FRAMES // 2) * _CUT_FRAME
+
+
+def _too_long(path: Path, seconds: float, max_duration_s: float) -> AudioError:
+    return AudioError(
+        f"{path.name}: recording lasts {seconds / 3600:.2f} h, longer than the maximum of {max_duration_s / 3600:.2f} h "
+        "(HUIFANG_MAX_DURATION_S); split the recording or raise the limit"
+    )
+
+
+def iter_windows(path: Path, window_s: float, max_duration_s: float | None = None, info: AudioInfo | None = None) -> Iterator[Window]:
+    """Stream ``path`` as consecutive windows of at most ``window_s``, each cut at a pause.
+
+    Memory stays at about one window plus one decoded block whatever the
+    recording's length. A recording shorter than ``window_s`` comes out as one
+    window equal to ``decode`` (dual mono is not collapsed here: see ``is_dual_mono``).
+    """
+    path = Path(path)
+    info = info or probe(path)
+    if max_duration_s and info.duration_s and info.duration_s > max_duration_s:
+        raise _too_long(path, info.duration_s, max_duration_s)
+    window_n = int(window_s * SAMPLE_RATE)
+    search_n = int(min(CUT_SEARCH_S, window_s / 4) * SAMPLE_RATE)
+    pending: list[np.ndarray] = []  # decoded blocks not yet handed out, joined only when a window is cut
+    pending_n, done = 0, 0  # samples pending; samples already handed out
+    for block in iter_blocks(path, info):
+        pending.append(block)
+        pending_n += block.shape[1]
+        if max_duration_s and (done + pending_n) / SAMPLE_RATE > max_duration_s:
+            raise _too_long(path, (done + pending_n) / SAMPLE_RATE, max_duration_s)
+        while pending_n > window_n:
+            joined = np.concatenate(pending, axis=1) if len(pending) > 1 else pending[0]
+            cut = quiet_cut(joined[:, :window_n], search_n)
+            yield Window(done / SAMPLE_RATE, [ch.copy() for ch in joined[:, :cut]])
+            done, pending_n = done + cut, pending_n - cut
+            pending = [joined[:, cut:].copy()]
+    if pending_n > 0:
+        joined = np.concatenate(pending, axis=1) if len(pending) > 1 else pending[0]
+        yield Window(done / SAMPLE_RATE, [np.ascontiguousarray(ch) for ch in joined])
+    elif done == 0:
+        raise AudioError(_nothing_decoded(path))
 
 
 def rms(samples: np.ndarray) -> float:

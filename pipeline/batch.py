@@ -13,15 +13,16 @@ import threading
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
-from .analyze import analyze_call, failed_summary
+from .analyze import analyze_call_keeping_raw, failed_summary
 from .config import Settings
 from .errors import HuifangError
 from .manifest import CallSpec, RowError, read_manifest
 from .model_store import sha256_of
-from .outputs import FILE_MODE, atomic_write_text, call_json_path, read_call, write_call, write_parquet
+from .outputs import FILE_MODE, atomic_write_text, call_json_path, read_call, restricted_key, write_call, write_parquet, write_restricted
 from .privacy import mask_pii
 
 _workers: dict[tuple, "Worker"] = {}
@@ -71,6 +72,19 @@ def get_worker(settings: Settings) -> Worker:
         return worker
 
 
+@lru_cache(maxsize=1)
+def models_fingerprint() -> str:
+    """Hash of the rule, lexicon, vocabulary and classifier files: editing any of them redoes the calls."""
+    from .lexicon import models_dir
+
+    directory = models_dir()
+    digest = hashlib.sha256()
+    for name in ("lexicon.json", "patterns.jsonl", "vocabulary.txt", "classifiers/metadata.json"):
+        path = directory / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"") + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def call_key(call: CallSpec, settings: Settings) -> str:
     """Identity of one analysis: audio content, pipeline version, model and decoding settings."""
     parts = {
@@ -80,13 +94,24 @@ def call_key(call: CallSpec, settings: Settings) -> str:
         "compute_type": settings.compute_type,
         "beam_size": settings.beam_size,
         "batch_size": settings.batch_size,
+        "prompt": settings.prompt,
+        "deterministic": settings.deterministic,
+        "window_s": settings.window_s,
+        "models": models_fingerprint(),
         "manifest": call.row,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
-def finished_summary(out_dir: Path, call: CallSpec, key: str) -> dict | None:
-    """The stored summary of this exact analysis, when a previous run finished it."""
+def finished_summary(out_dir: Path, call: CallSpec, key: str, keep_raw: bool = False) -> dict | None:
+    """The stored summary of this exact analysis, when a previous run finished it.
+
+    With ``keep_raw`` a call counts as finished only when its restricted
+    transcript of the same analysis is there too (an earlier run may have had
+    the option off).
+    """
+    if keep_raw and restricted_key(out_dir, call.call_id) != key:
+        return None
     path = call_json_path(out_dir, call.call_id)
     if not path.is_file():
         return None
@@ -122,18 +147,21 @@ def process_call(call: CallSpec, settings: Settings, out_dir: Path, *, force: bo
         write_call(out_dir, summary)
         return {"call_id": call.call_id, "status": "failed", "skipped": False, "error": summary["error"]}
     if not force:
-        done = finished_summary(out_dir, call, key)
+        done = finished_summary(out_dir, call, key, settings.keep_raw_transcript)
         if done is not None:
             return {"call_id": call.call_id, "status": "analyzed", "skipped": True, "error": None}
+    raw = None
     try:
         worker = get_worker(settings)
-        summary = analyze_call(call, worker.transcriber, worker.classifiers)
+        summary, raw = analyze_call_keeping_raw(call, worker.transcriber, worker.classifiers)
     except HuifangError as exc:  # e.g. the model cannot be loaded: every call fails the same way
         summary = failed_summary(call.call_id, call.row, str(exc), audio_path=call.audio_path)
     except Exception as exc:  # noqa: BLE001 - one broken recording never stops the batch
         summary = failed_summary(call.call_id, call.row, f"{call.audio_path}: unexpected error {exc.__class__.__name__}: {exc}", audio_path=call.audio_path)
     if summary["status"] == "analyzed":
         summary["analysis"]["key"] = key
+        if settings.keep_raw_transcript and raw is not None:
+            write_restricted(out_dir, call.call_id, key, raw)  # before the summary: a finished call always has it
     write_call(out_dir, summary)
     return {"call_id": call.call_id, "status": summary["status"], "skipped": False, "error": summary.get("error")}
 

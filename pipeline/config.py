@@ -31,6 +31,19 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def parse_flag(name: str, value: str) -> bool:
+    """A yes/no environment variable; anything else is an error rather than a silent default."""
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be 1/true/yes or 0/false/no, not {value!r}")
+
+
+# Shorter windows leave too little audio around the cut to find a pause in.
+MIN_WINDOW_S = 4.0
+
 # Named speed/accuracy trade-offs; explicit options override them.
 PROFILES: dict[str, dict[str, object]] = {
     "accurate": {"beam_size": 5},
@@ -47,13 +60,20 @@ class Settings:
     compute_type: str = "int8"  # CTranslate2 compute type: int8, int8_float16, float16, float32 ...
     cpu_threads: int = 0  # 0 = CTranslate2 default
     beam_size: int = 5
+    prompt: str = "lexicon"  # lexicon: the lexicon's domain sentence as Whisper's initial prompt; none: no prompt
+    # Temperature 0 only: a rerun transcribes every call identically, but without Whisper's
+    # sampled fallback for doubtful segments (CER 0.138 instead of 0.112 on the sample batch).
+    deterministic: bool = False
     language: str = "zh"
     vad_filter: bool = True
     word_timestamps: bool = True
     batch_size: int = 0  # > 0: faster-whisper's BatchedInferencePipeline with this many VAD chunks per batch
     workers: int = field(default_factory=lambda: default_workers())
     profile: str = "accurate"  # accurate | fast: see PROFILES
+    window_s: float = 600.0  # recordings longer than this are decoded and transcribed in windows of about this length
+    max_duration_s: float = 4 * 3600.0  # a longer recording fails at once instead of running for hours
     cache_dir: Path = field(default_factory=default_cache_dir)
+    keep_raw_transcript: bool = False  # also write the unmasked transcript to <out>/restricted/ (owner-only)
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -71,12 +91,22 @@ class Settings:
                 values["cpu_threads"] = int(env["HUIFANG_CPU_THREADS"])
             if "HUIFANG_BEAM_SIZE" in env:
                 values["beam_size"] = int(env["HUIFANG_BEAM_SIZE"])
+            if "HUIFANG_PROMPT" in env:
+                values["prompt"] = env["HUIFANG_PROMPT"]
+            if "HUIFANG_DETERMINISTIC" in env:
+                values["deterministic"] = parse_flag("HUIFANG_DETERMINISTIC", env["HUIFANG_DETERMINISTIC"])
             if "HUIFANG_WORKERS" in env:
                 values["workers"] = int(env["HUIFANG_WORKERS"])
             if "HUIFANG_BATCH_SIZE" in env:
                 values["batch_size"] = int(env["HUIFANG_BATCH_SIZE"])
             if "HUIFANG_PROFILE" in env:
                 values["profile"] = env["HUIFANG_PROFILE"]
+            if "HUIFANG_WINDOW_S" in env:
+                values["window_s"] = float(env["HUIFANG_WINDOW_S"])
+            if "HUIFANG_MAX_DURATION_S" in env:
+                values["max_duration_s"] = float(env["HUIFANG_MAX_DURATION_S"])
+            if "HUIFANG_KEEP_RAW_TRANSCRIPT" in env:
+                values["keep_raw_transcript"] = parse_flag("HUIFANG_KEEP_RAW_TRANSCRIPT", env["HUIFANG_KEEP_RAW_TRANSCRIPT"])
         except ValueError as exc:
             raise ConfigError(f"invalid HUIFANG_* setting: {exc}") from exc
         profile = str(overrides.get("profile") or values.get("profile") or "accurate")
@@ -96,12 +126,18 @@ class Settings:
             raise ConfigError(f"device must be cpu, cuda or auto, not {self.device!r}")
         if self.beam_size < 1:
             raise ConfigError(f"beam size must be at least 1, not {self.beam_size}")
+        if self.prompt not in ("lexicon", "none"):
+            raise ConfigError(f"prompt must be lexicon or none (HUIFANG_PROMPT), not {self.prompt!r}")
         if self.workers < 1:
             raise ConfigError(f"workers must be at least 1, not {self.workers}")
         if self.batch_size < 0:
             raise ConfigError(f"batch size must be 0 (off) or more, not {self.batch_size}")
         if self.cpu_threads < 0:
             raise ConfigError(f"cpu threads must be 0 or more, not {self.cpu_threads}")
+        if not self.window_s >= MIN_WINDOW_S:
+            raise ConfigError(f"window must be at least {MIN_WINDOW_S:g} s (HUIFANG_WINDOW_S), not {self.window_s}")
+        if not self.max_duration_s > 0:
+            raise ConfigError(f"maximum duration must be more than 0 s (HUIFANG_MAX_DURATION_S), not {self.max_duration_s}")
 
     def with_(self, **changes: object) -> "Settings":
         return replace(self, **changes)  # type: ignore[arg-type]

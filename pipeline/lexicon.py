@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,6 +52,11 @@ class Lexicon:
     never_correct: frozenset[str]
     rules: tuple[Rule, ...]
     collocations: dict[str, tuple[str, ...]]
+    # The domain's spoken words with their counts in the training texts
+    # (``vocabulary.txt``): homophone correction's candidates and domain model.
+    vocabulary: dict[str, int] = field(default_factory=dict)
+    # Fixed phrases of the domain that PhraseCorrector restores (将贷录音 → 将被录音).
+    phrases: tuple[str, ...] = ()
 
     @property
     def all_terms(self) -> tuple[str, ...]:
@@ -115,7 +120,29 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
         never_correct=frozenset(raw.get("never_correct", ())),
         rules=load_rules(directory / "patterns.jsonl"),
         collocations={term: tuple(words) for term, words in raw.get("collocations", {}).items()},
+        vocabulary=load_vocabulary(directory / "vocabulary.txt"),
+        phrases=tuple(raw.get("phrases", ())),
     )
+
+
+def load_vocabulary(path: Path) -> dict[str, int]:
+    """``word count`` per line, ``#`` comments; a missing file means no homophone correction."""
+    if not path.is_file():
+        return {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read vocabulary {path}: {exc}") from exc
+    words: dict[str, int] = {}
+    for line_no, line in enumerate(lines, 1):
+        fields = line.split("#", 1)[0].split()
+        if not fields:
+            continue
+        try:
+            words[fields[0]] = int(fields[1]) if len(fields) > 1 else 1
+        except ValueError as exc:
+            raise ConfigError(f"{path}:{line_no}: expected 'word count': {line!r}") from exc
+    return words
 
 
 def jieba_user_dict(lexicon: Lexicon) -> str:

@@ -1,6 +1,7 @@
 """Reading and validating a batch's ``manifest.csv``: bad rows are reported by row, good rows run."""
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -47,6 +48,9 @@ class RowError:
 
 
 def _decode(raw: bytes, path: Path) -> str:
+    """UTF-8 or GB18030 (GBK), with or without a UTF-8 BOM: Excel on a Chinese Windows writes GBK, some tools add a BOM to anything."""
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
     for encoding in _ENCODINGS:
         try:
             return raw.decode(encoding)

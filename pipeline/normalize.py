@@ -29,9 +29,15 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+# OpenCC keeps 著 (valid Simplified in 著名, 显著), but after a verb Whisper's
+# Traditional 著 is the aspect particle 着 (抵押著 → 抵押着).
+_ZHE_PARTICLE = re.compile(r"(?<![显土卓名原巨编论专遗新拙昭合译])著(?![名作称述录者书])")
+
+
 def to_simplified(text: str) -> str:
     with _CONVERTER_LOCK:  # OpenCC objects are not documented as thread-safe
-        return _t2s().convert(text)
+        text = _t2s().convert(text)
+    return _ZHE_PARTICLE.sub("着", text) if "著" in text else text
 
 
 _HALF_TO_FULL = str.maketrans({",": "，", "?": "？", "!": "！", ":": "：", ";": "；"})
@@ -54,9 +60,28 @@ def strip_punctuation(text: str) -> str:
     return _PUNCT.sub("", text)
 
 
+_SPOKEN_DIGITS = "零〇一二三四五六七八九幺"
+_DIGIT_BY_DIGIT = re.compile(rf"[{_SPOKEN_DIGITS}]{{3,}}")
+_DIGIT_VALUE = str.maketrans({"零": "0", "〇": "0", "幺": "1", **{c: str(i) for i, c in enumerate("零一二三四五六七八九") if i}})
+# 1 is read yāo in phone and card numbers; Whisper writes it 要, 夭, 腰 or 妖 next to other digits.
+_YAO = re.compile(rf"[要夭腰妖](?=[{_SPOKEN_DIGITS}0-9]{{6,}})|(?<=[{_SPOKEN_DIGITS}0-9]{{6}})[要夭腰妖]")
+
+
+def spoken_one(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """要三九五八 → 幺三九五八: the digit 1 as read in numbers; returns the text and the changed offsets."""
+    changed = [(m.start(), m.group(0)) for m in _YAO.finditer(text)]
+    return (_YAO.sub("幺", text), changed) if changed else (text, [])
+
+
 def normalise_numbers(text: str) -> str:
-    """Chinese numerals followed by a unit (or long numeral runs) become digits: 五十万 → 500000."""
+    """Chinese numerals followed by a unit (or long numeral runs) become digits: 五十万 → 500000.
+
+    Runs of three or more plain digits (phone, card, ID numbers read digit by
+    digit, 幺 for 1) become the same digits: 幺三九 → 139.
+    """
     import cn2an
+
+    text = _DIGIT_BY_DIGIT.sub(lambda m: m.group(0).translate(_DIGIT_VALUE), text)
 
     def convert(match: re.Match[str]) -> str:
         run = match.group(0)
@@ -97,17 +122,20 @@ _FUZZY_INITIALS = {frozenset(p) for p in (("zh", "z"), ("ch", "c"), ("sh", "s"),
 
 
 def syllables_close(a: str, b: str) -> bool:
-    """Same toneless syllable, or the same (or commonly confused) initial with a similar final."""
+    """Same toneless syllable, the same initial with a similar final, or a commonly confused initial with the same final."""
     if a == b:
         return True
     ia, fa = _split_syllable(a)
     ib, fb = _split_syllable(b)
-    same_initial = ia == ib or frozenset((ia, ib)) in _FUZZY_INITIALS
-    return same_initial and _edit_distance(fa, fb) <= 2
+    if ia == ib:
+        return _edit_distance(fa, fb) <= 2
+    # a confusable initial (h/f, n/l, zh/z ...) only with the same final: 够还 is not 购房
+    return frozenset((ia, ib)) in _FUZZY_INITIALS and fa == fb
 
 
 # The question particle 吗 heard as 卖/买/妈/马/嘛 after words that end yes-no questions.
-_MISHEARD_MA = re.compile(r"(本人|先生|女士|小姐|是|对|好|了|在|有|还在|清楚|方便)(卖|买|妈|马|嘛)(?=[，。？?,.!！]|$)")
+# 嘛 is left alone: it is a particle of its own (发工资了嘛).
+_MISHEARD_MA = re.compile(r"(本人|先生|女士|小姐|是|对|好|了|在|有|还在|清楚|方便)(卖|买|妈|马)(?=[，。？?,.!！]|$)")
 
 # A window that jieba knows as a real word this often is left alone (社保 is not 设备).
 _REAL_WORD_FREQ = 20
@@ -146,9 +174,13 @@ class TermCorrector:
     real word.
     """
 
-    def __init__(self, lexicon: Lexicon) -> None:
+    def __init__(self, lexicon: Lexicon, homophones=None) -> None:
         from pypinyin import Style, lazy_pinyin
 
+        from .homophones import PhraseCorrector
+
+        self._homophones = homophones
+        self._phrases = PhraseCorrector(lexicon.phrases)
         self._lazy_pinyin = lazy_pinyin
         self._style_tone = Style.TONE3
         self._never = lexicon.never_correct
@@ -166,12 +198,20 @@ class TermCorrector:
         return self._lazy_pinyin(text, style=self._style_tone, neutral_tone_with_five=True, errors=lambda x: ["?"] * len(x))
 
     def correct(self, text: str) -> tuple[str, list[Correction]]:
+        """Homophones first (依下→一下), then terms, whose collocations may need the fixed words (何时一下→核实一下)."""
+        heard: list[Correction] = []
+        if self._homophones is not None:
+            text, heard = self._homophones.correct(text)
+        text, phrased = self._phrases.correct(text)
         text, corrections = self._correct_terms(text)
+        corrections = heard + phrased + corrections
         fixed = []
         for match in _MISHEARD_MA.finditer(text):
             fixed.append(Correction(match.start(2), match.end(2), match.group(2), "吗"))
         if fixed:
             text = _MISHEARD_MA.sub(lambda m: m.group(1) + "吗", text)
+        text, ones = spoken_one(text)
+        fixed += [Correction(at, at + 1, heard, "幺") for at, heard in ones]
         return text, sorted(corrections + fixed, key=lambda c: c.start)
 
     def _correct_terms(self, text: str) -> tuple[str, list[Correction]]:
@@ -181,6 +221,7 @@ class TermCorrector:
         if len(toned) != len(text):  # non-CJK runs collapse; keep text as is
             return text, []
         plain = [s.rstrip("012345") for s in toned]
+        boundaries = self._word_boundaries(text)
         out = list(text)
         corrections: list[Correction] = []
         i = 0
@@ -190,10 +231,13 @@ class TermCorrector:
                 window = text[i : i + length]
                 if len(window) < length or window in self._never:
                     continue
+                splits = self._splits_a_word(boundaries, i, i + length)
                 real_word = self._word_freq.get(window, 0) > _REAL_WORD_FREQ
                 for term, term_toned, term_plain in self._terms[length]:
                     if window == term:
                         break
+                    if splits and toned[i : i + length] != term_toned:
+                        continue  # only a perfect homophone (按和同 → 按合同) may cut a real word
                     if real_word and not self._in_context(text, i, i + length, term):
                         continue
                     if self._matches(window, toned[i : i + length], plain[i : i + length], term, term_toned, term_plain):
@@ -207,6 +251,21 @@ class TermCorrector:
             if not applied:
                 i += 1
         return "".join(out), corrections
+
+    def _word_boundaries(self, text: str) -> list[tuple[int, int]]:
+        """Spans of the real words (two or more characters) jieba finds in ``text``."""
+        import jieba
+
+        return [
+            (start, end)
+            for word, start, end in jieba.tokenize(text, HMM=False)
+            if end - start >= 2 and self._word_freq.get(word, 0) > _REAL_WORD_FREQ
+        ]
+
+    @staticmethod
+    def _splits_a_word(words: list[tuple[int, int]], start: int, end: int) -> bool:
+        """A window that cuts a real word in two is not a misheard term (8万贷款 is not 网贷, 任何收入 not 核实)."""
+        return any(a < start < b or a < end < b for a, b in words)
 
     def _in_context(self, text: str, start: int, end: int, term: str) -> bool:
         """A real word is replaced only next to one of the term's collocations (何时一下 → 核实一下)."""
@@ -225,7 +284,9 @@ class TermCorrector:
 
 @lru_cache(maxsize=4)
 def corrector_for(lexicon: Lexicon) -> TermCorrector:
-    return TermCorrector(lexicon)
+    from .homophones import homophone_corrector_for
+
+    return TermCorrector(lexicon, homophones=homophone_corrector_for(lexicon))
 
 
 def normalise_for_extraction(text: str) -> str:

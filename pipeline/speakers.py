@@ -16,7 +16,7 @@ from .lexicon import Lexicon
 from .transcript import Utterance
 
 _QUESTION = re.compile(r"[吗嘛么呢？?]|有没有|是不是|是否|能不能|会不会|怎么样|多少|什么|哪")
-_CUSTOMER_CUES = re.compile(r"^(嗯|对|是的?|好的?|没有|没|不是|有|行|可以|喂)|我们?(家|厂|店|公司|这边)|我(的|自己)")
+_CUSTOMER_CUES = re.compile(r"^(嗯|对|是的?|没有|没|不是|有|行|可以|喂)|我们?(家|厂|店|公司|这边)|我(的|自己)")
 # Posterior below this stays "unknown": we never invent certainty.
 MIN_SPEAKER_POSTERIOR = 0.6
 # Probability that the speaker changes across a pause, by pause length: longer
@@ -33,6 +33,9 @@ def p_switch(gap_s: float) -> float:
 # How the rule cues and the speaker model's log-odds add up in the emission.
 RULE_WEIGHT = 0.5
 MODEL_WEIGHT = 1.0
+# The speaker model was trained on clean text and is overconfident on ASR text: its log-odds are capped (p ≈ 0.95).
+MODEL_CLIP = 3.0
+VOICE_WEIGHT = 1.0
 
 # A question is usually answered by the other party.
 P_ANSWER_AFTER_QUESTION = 0.85
@@ -166,22 +169,33 @@ def _speaker_model_logits(texts: list[str], classifiers) -> list[float]:
     return logits
 
 
-def attribute_mono(utterances: list[Utterance], lexicon: Lexicon, classifiers=None) -> list[Utterance]:
-    """Attribute mono utterances to agent/customer by their words (rules and the speaker model) and turn-taking."""
+def attribute_mono(utterances: list[Utterance], lexicon: Lexicon, classifiers=None, samples=None) -> list[Utterance]:
+    """Attribute mono utterances to agent/customer by their words (rules and the speaker model) and turn-taking.
+
+    With the call's ``samples``, a second pass adds the voice (see voice.py):
+    how the utterances the words attributed confidently sound says which voice is whose.
+    """
     mark_system(utterances, lexicon)
     speech = [u for u in utterances if u.speaker != "system"]
     if not speech:
         return utterances
-    emissions = []
+    text_scores = []
     model_logits = _speaker_model_logits([u.text for u in speech], classifiers)
     for index, utt in enumerate(speech):
-        score = RULE_WEIGHT * agent_score(utt.text, lexicon) + MODEL_WEIGHT * model_logits[index]
+        score = RULE_WEIGHT * agent_score(utt.text, lexicon) + MODEL_WEIGHT * max(-MODEL_CLIP, min(MODEL_CLIP, model_logits[index]))
         if index == 0:
             score += 1.0  # the agent places the call and speaks first
-        p_agent = 1 / (1 + math.exp(-score))
-        emissions.append((p_agent, 1 - p_agent))
+        text_scores.append(score)
     switches = [transition(a, b) for a, b in zip(speech, speech[1:])]
-    posteriors = _forward_backward(emissions, switches)
+    posteriors = _forward_backward([_emission(s) for s in text_scores], switches)
+    if samples is not None:
+        from .voice import utterance_voice, voice_log_odds
+
+        voices = [utterance_voice(samples, u.start, u.end) for u in speech]
+        odds = voice_log_odds(voices, [p for p, _ in posteriors])
+        if odds is not None:
+            scores = [s + VOICE_WEIGHT * o for s, o in zip(text_scores, odds)]
+            posteriors = _forward_backward([_emission(s) for s in scores], switches)
     for utt, (p_agent, p_customer) in zip(speech, posteriors):
         best = max(p_agent, p_customer)
         utt.speaker_confidence = best
@@ -190,6 +204,11 @@ def attribute_mono(utterances: list[Utterance], lexicon: Lexicon, classifiers=No
         else:
             utt.speaker = "agent" if p_agent > p_customer else "customer"
     return utterances
+
+
+def _emission(score: float) -> tuple[float, float]:
+    p_agent = 1 / (1 + math.exp(-max(-30.0, min(30.0, score))))
+    return p_agent, 1 - p_agent
 
 
 def merge_turns(utterances: list[Utterance]) -> list[Utterance]:

@@ -34,3 +34,17 @@ def lexicon():
     from pipeline.lexicon import load_lexicon
 
     return load_lexicon()
+
+
+def write_sample_batch(batch: Path, rows: list[dict]) -> Path:
+    """A batch folder with these manifest rows of the sample batch and their recordings."""
+    import csv
+
+    (batch / "audio").mkdir(parents=True, exist_ok=True)
+    for row in rows:
+        (batch / row["audio_path"]).write_bytes((SAMPLE / row["audio_path"]).read_bytes())
+    with open(batch / "manifest.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return batch

@@ -1,6 +1,8 @@
 """Transcription on small real clips (tests/data/README.md says what each clip says)."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -81,6 +83,68 @@ def test_loop_on_noise_is_cut(transcriber):
     assert "贷后" in text
     assert all(u.start < len(speech) / SAMPLE_RATE + 1.0 for u in utterances)  # nothing invented over the noise
     assert cut_loops(text) == text
+
+
+class _Replay:
+    """A model that returns segments decoded earlier, so the guards can be run on them."""
+
+    def __init__(self, segments) -> None:
+        self.segments = segments
+
+    def transcribe(self, *args, **kwargs):
+        return iter(self.segments), None
+
+
+_LOOP = re.compile(r"(.)\1{5,}")
+
+
+def test_real_looped_hallucination_is_cut(transcriber):
+    """``loop_on_noise.wav``: the greeting, then 25 s of line noise.
+
+    Plain faster-whisper with its classic settings (previous text as context,
+    temperature 0, no thresholds, no VAD) loops on the noise: 试试试试…; the
+    test first proves that, then that huifang's guards remove the looped
+    segment from that very output, and that huifang's own decoding keeps
+    exactly the greeting.
+    """
+    from pipeline.asr import Transcriber
+
+    samples = decode(TEST_DATA / "loop_on_noise.wav").channels[0]
+    plain, _ = transcriber.model.transcribe(
+        samples, language="zh", beam_size=5, vad_filter=False, condition_on_previous_text=True, temperature=0.0,
+        compression_ratio_threshold=None, log_prob_threshold=None, no_speech_threshold=None, initial_prompt=transcriber.lexicon.prompt,
+    )
+    plain = list(plain)
+    assert any(_LOOP.search(s.text) for s in plain), "the clip no longer makes plain decoding loop"
+    guarded = Transcriber(transcriber.settings, model=_Replay(plain), lexicon=transcriber.lexicon).transcribe(samples)
+    text = "".join(u.text for u in guarded)
+    assert "贷后回访" in text
+    assert not _LOOP.search(text) and not re.search(r"(.)\1{2,}", text)
+    own = "".join(u.text for u in transcriber.transcribe(samples))
+    assert own.count("贷后回访") == 1 and not _LOOP.search(own)
+
+
+SAMPLE_AUDIO = TEST_DATA.parent.parent / "data" / "sample"
+
+
+def test_misheard_carrier_message_is_still_recognised(transcriber):
+    """Sample call C0023: Whisper hears 您拨打的电话已停机 as 银波打的电话与停机; the call is still not connected."""
+    call = CallSpec(call_id="C0023", audio_path="audio/C0023.wav", row={}, line=0, batch_dir=SAMPLE_AUDIO)
+    utterances, duration, _ = transcribe_call(call, transcriber)
+    assert utterances and all("您拨打的电话已停机" not in u.raw_text for u in utterances)  # really misheard
+    assert {u.speaker for u in utterances} == {"system"}, [(u.speaker, u.text) for u in utterances]
+    summary = analyze_transcript(utterances, {}, call_id="C0023", duration_s=duration)
+    assert summary["call_outcome"] == "not_connected"
+    assert "停机" in summary["carrier_message"]
+
+
+def test_subtitle_credits_on_a_ring_tone_are_dropped(transcriber):
+    """Sample call C0024: over the ring tone plain Whisper writes 作词作曲; no utterance keeps it."""
+    call = CallSpec(call_id="C0024", audio_path="audio/C0024.wav", row={}, line=0, batch_dir=SAMPLE_AUDIO)
+    utterances, _, _ = transcribe_call(call, transcriber)
+    text = "".join(u.text + u.raw_text for u in utterances)
+    assert "无法接通" in text
+    assert "作词" not in text and "作曲" not in text
 
 
 def test_cut_loops():

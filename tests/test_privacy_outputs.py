@@ -4,9 +4,11 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
+import stat
 import zipfile
 
-from .conftest import SAMPLE
+from .conftest import SAMPLE, TEST_DATA, write_sample_batch
 from .test_flow import harness  # noqa: F401 - fixture
 
 TRUTH = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))["calls"]
@@ -46,16 +48,9 @@ def test_sample_pii_is_masked_everywhere(harness, tmp_path, caplog):  # noqa: F8
     call_ids = ["C0002", "C0017"]  # a customer reads an ID-card number; a new phone number is read out and repeated
     secrets = _spoken_numbers(call_ids)
     assert len(secrets) == 2
-    batch = tmp_path / "batch"
-    (batch / "audio").mkdir(parents=True)
     with open(SAMPLE / "manifest.csv", encoding="utf-8") as handle:
         rows = [r for r in csv.DictReader(handle) if r["call_id"] in call_ids]
-    for row in rows:
-        (batch / row["audio_path"]).write_bytes((SAMPLE / row["audio_path"]).read_bytes())
-    with open(batch / "manifest.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    batch = write_sample_batch(tmp_path / "batch", rows)
     out = tmp_path / "out"
     caplog.set_level("DEBUG")
     assert main(["run", str(batch), "--out", str(out), "--no-progress"]) == 0
@@ -63,6 +58,7 @@ def test_sample_pii_is_masked_everywhere(harness, tmp_path, caplog):  # noqa: F8
     assert {p.name for p in files} >= {"C0002.json", "C0017.json", "calls.parquet", "report.html", "reviewers.xlsx", "history.sqlite", "run.json"}
     heard = json.loads((out / "calls" / "C0002.json").read_text())
     assert any("*" in u["text"] for u in heard["transcript"])  # the number was transcribed, then masked
+    assert not (out / "restricted").exists()  # no unmasked transcript unless asked for
     for path in files:
         for text in _texts_of(path):
             for secret in secrets:
@@ -70,3 +66,121 @@ def test_sample_pii_is_masked_everywhere(harness, tmp_path, caplog):  # noqa: F8
             assert not LONG_NUMBER.search(text), f"a long number is unmasked in {path.name}"
     for secret in secrets:
         assert secret not in caplog.text
+
+
+def _prefect_texts() -> str:
+    """Everything the test harness's Prefect server holds: logs, artifacts, flow and task runs (names, states, parameters)."""
+    from prefect.client.orchestration import get_client
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=10)
+    with get_client(sync_client=True) as client:
+        parts = [client.read_logs(), client.read_artifacts(), client.read_flow_runs(), client.read_task_runs()]
+    return json.dumps([[item.model_dump(mode="json") for item in part] for part in parts], ensure_ascii=False)
+
+
+def _write_manifest(batch, rows: list[dict]) -> None:
+    with open(batch / "manifest.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_manifest_pii_is_masked_in_outputs_logs_and_prefect(harness, tmp_path, caplog):  # noqa: F811
+    """Personal numbers in the manifest (borrower_name, extra columns, a bad row's path) never leave unmasked."""
+    from pipeline.cli import main
+
+    phone, new_phone, id_card, bank_card, path_phone = "13812345678", "13987654321", "110101199003071234", "6222021234567890123", "13700001111"
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    shutil.copy(TEST_DATA / "carrier_poweroff.wav", batch / "p1.wav")
+    _write_manifest(batch, [
+        {"call_id": "P1", "audio_path": "p1.wav", "loan_id": "L-P1", "borrower_name": f"王建国 {phone}", "loan_purpose": "经营周转",
+         "contact_note": f"新手机{new_phone}，身份证{id_card}", "bank_card": bank_card},
+        {"call_id": "P2", "audio_path": f"missing_{path_phone}.wav", "loan_id": "L-P2", "borrower_name": "李四", "loan_purpose": "",
+         "contact_note": "", "bank_card": ""},
+    ])
+    out = tmp_path / "out"
+    caplog.set_level("DEBUG")
+    caplog.set_level("DEBUG", logger="prefect")  # info and debug records reach the Prefect server too
+    assert main(["run", str(batch), "--out", str(out), "--no-progress"]) == 3  # P2's recording is missing
+    secrets = [phone, new_phone, id_card, bank_card, path_phone]
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert {p.name for p in files} >= {"P1.json", "P2.json", "calls.parquet", "report.html", "reviewers.xlsx", "run.json"}
+    for path in files:
+        for text in _texts_of(path):
+            for secret in secrets:
+                assert secret not in text, f"{secret[:3]}… unmasked in {path.name}"
+    manifest = json.loads((out / "calls" / "P1.json").read_text())["manifest"]
+    assert manifest["borrower_name"] == "王建国 138****5678" and id_card[:3] + "*" * 11 + id_card[-4:] in manifest["contact_note"]
+    prefect = _prefect_texts()
+    assert "137****1111" in prefect  # the manifest problem was logged to Prefect, masked
+    for secret in secrets:
+        assert secret not in caplog.text, f"{secret[:3]}… unmasked in the logs"
+        assert secret not in prefect, f"{secret[:3]}… unmasked on the Prefect server"
+
+
+def test_keep_raw_transcript_goes_to_restricted_file_only(harness, tmp_path, caplog):  # noqa: F811
+    """--keep-raw-transcript: the unmasked transcript in <out>/restricted/ (0700/0600), every other output masked."""
+    from pipeline.cli import main
+    from pipeline.privacy import _LONG_NUMBER, mask_pii
+
+    batch = tmp_path / "batch"
+    (batch / "audio").mkdir(parents=True)
+    with open(SAMPLE / "manifest.csv", encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["call_id"] == "C0002"]  # the customer reads an ID-card number
+    (batch / rows[0]["audio_path"]).write_bytes((SAMPLE / rows[0]["audio_path"]).read_bytes())
+    _write_manifest(batch, rows)
+    out = tmp_path / "out"
+    caplog.set_level("DEBUG")
+    command = ["run", str(batch), "--out", str(out), "--no-progress", "--keep-raw-transcript"]
+    assert main(command) == 0
+    restricted = out / "restricted" / "C0002.json"
+    assert stat.S_IMODE((out / "restricted").stat().st_mode) == 0o700
+    assert stat.S_IMODE(restricted.stat().st_mode) == 0o600
+    kept = json.loads(restricted.read_text(encoding="utf-8"))
+    summary = json.loads((out / "calls" / "C0002.json").read_text(encoding="utf-8"))
+    assert kept["key"] == summary["analysis"]["key"]
+    assert [(u["start"], u["end"], u["speaker"]) for u in kept["transcript"]] == [(u["start"], u["end"], u["speaker"]) for u in summary["transcript"]]
+    assert all(set(u) == {"start", "end", "speaker", "text", "raw_text"} for u in kept["transcript"])
+    unmasked = [u for u in kept["transcript"] if mask_pii(u["text"]) != u["text"]]
+    assert unmasked, "the restricted transcript holds no number to mask"
+    numbers = {n for u in kept["transcript"] for field in ("text", "raw_text") for n in _LONG_NUMBER.findall(u[field])}
+    for raw, masked in zip(kept["transcript"], summary["transcript"]):  # the call JSON holds the same utterances, masked
+        assert (masked["text"], masked["raw_text"]) == (mask_pii(raw["text"]), mask_pii(raw["raw_text"]))
+    prefect = _prefect_texts()
+    for path in (p for p in out.rglob("*") if p.is_file() and p != restricted):
+        for text in _texts_of(path):
+            for number in numbers:
+                assert number not in text, f"an unmasked number of the transcript is in {path.name}"
+    for number in numbers:
+        assert number not in caplog.text and number not in prefect
+
+    written = restricted.stat().st_mtime_ns
+    assert main(command) == 0  # rerun: the call is skipped and its restricted file stays as it was
+    assert restricted.stat().st_mtime_ns == written
+    assert json.loads((out / "run.json").read_text())["skipped"] == 1
+
+
+def test_keep_raw_rerun_redoes_a_call_without_restricted_file(tmp_path):
+    """A call finished with the option off is not 'finished' for a run with it on: its restricted file is missing."""
+    from pipeline.batch import finished_summary
+    from pipeline.manifest import CallSpec
+    from pipeline.outputs import write_call, write_restricted
+
+    call = CallSpec(call_id="K1", audio_path="k1.wav", row={}, line=2, batch_dir=tmp_path)
+    write_call(tmp_path, {"call_id": "K1", "status": "analyzed", "analysis": {"key": "abc"}})
+    assert finished_summary(tmp_path, call, "abc") is not None
+    assert finished_summary(tmp_path, call, "abc", keep_raw=True) is None
+    write_restricted(tmp_path, "K1", "old-key", [])
+    assert finished_summary(tmp_path, call, "abc", keep_raw=True) is None  # from another analysis
+    write_restricted(tmp_path, "K1", "abc", [])
+    assert finished_summary(tmp_path, call, "abc", keep_raw=True) is not None
+
+
+def test_prefect_task_names_mask_a_call_id_shaped_like_a_phone_number():
+    from flows.nightly import _call_task_name
+    from pipeline.manifest import CallSpec
+
+    call = CallSpec(call_id="13812345678", audio_path="a.wav", row={}, line=2)
+    assert _call_task_name({"call": call}) == "analyze-138****5678"

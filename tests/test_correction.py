@@ -1,0 +1,174 @@
+"""Post-decoding correction: homophones, fixed phrases, the borrower's name, spoken digits, script.
+
+The sentences here are written for these tests (none comes from the sample
+calls): each shows one kind of Whisper error on telephone Mandarin, or a
+correct sentence that must be left alone.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.homophones import NameCorrector, PhraseCorrector, fuzzy_syllable, homophone_corrector_for, name_forms
+from pipeline.normalize import corrector_for, normalise_numbers, spoken_one, to_simplified
+from pipeline.privacy import mask_pii
+from pipeline.voice import utterance_voice, voice_log_odds
+
+
+@pytest.fixture(scope="module")
+def corrector(lexicon):
+    return corrector_for(lexicon)
+
+
+@pytest.fixture(scope="module")
+def homophones(lexicon):
+    return homophone_corrector_for(lexicon)
+
+
+@pytest.mark.parametrize(
+    "heard, said",
+    [
+        ("麻烦您核实依下身份", "一下"),  # 依下 is no word; 一下 is
+        ("钱基本都花在电里了", "店里"),
+        ("贷后管离步的小王", "管理部"),
+    ],
+)
+def test_homophones_become_the_domain_word(homophones, heard, said):
+    fixed, corrections = homophones.correct(heard)
+    assert said in fixed
+    assert corrections and all(len(c.original) == len(c.corrected) for c in corrections)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上个月补了差价，手头有点紧",
+        "工人工资都是按月发的，没拖过",
+        "那台设备还在车间里用着",
+        "我们家是做五金批发的，生意还行",
+        "号码是一三九五八零零四六二",
+    ],
+)
+def test_correct_sentences_are_left_alone(homophones, text):
+    assert homophones.correct(text) == (text, [])
+
+
+def test_numerals_are_never_rewritten(homophones):
+    fixed, _ = homophones.correct("尾号五八零七")
+    assert fixed == "尾号五八零七"
+
+
+def test_fuzzy_syllables_share_a_key():
+    assert fuzzy_syllable("long") == fuzzy_syllable("nong")
+    assert fuzzy_syllable("lin") == fuzzy_syllable("ling")
+    assert fuzzy_syllable("shi") == fuzzy_syllable("si")
+    assert fuzzy_syllable("bei") != fuzzy_syllable("dai")
+
+
+@pytest.mark.parametrize(
+    "heard, said",
+    [
+        ("本次通话将贷录音", "本次通话将被录音"),  # one inner character pulled by the prompt
+        ("请报一下身份证厚思维", "身份证后四位"),
+        ("这里是城西龙商银行", "农商银行"),
+        ("您不打的电话已关机", "您拨打的电话"),
+    ],
+)
+def test_fixed_phrases_are_restored(lexicon, heard, said):
+    fixed, corrections = PhraseCorrector(lexicon.phrases).correct(heard)
+    assert said in fixed
+    assert corrections[0].corrected == said
+
+
+@pytest.mark.parametrize("text", ["下个月的还款能正常扣款吧", "麻烦说一下身份证号", "本次通话将被录音"])
+def test_phrases_leave_other_wording_alone(lexicon, text):
+    assert PhraseCorrector(lexicon.phrases).correct(text) == (text, [])
+
+
+@pytest.mark.parametrize(
+    "name, heard, said",
+    [
+        ("赵丽华", "请问是照李华本人吗", "赵丽华"),
+        ("赵丽华", "照你是您好", "赵女士"),
+        ("王建国", "网先生您好", "王先生"),
+        ("刘德明", "请问您是留德名先生吗", "刘德明"),
+    ],
+)
+def test_the_borrowers_name_is_fixed_from_the_manifest(name, heard, said):
+    fixed, corrections = NameCorrector(name).correct(heard)
+    assert said in fixed
+    assert corrections
+
+
+def test_name_correction_needs_a_close_sound():
+    assert NameCorrector("宋玉芬").correct("请问是做一分女士吗") == ("请问是做一分女士吗", [])
+    assert NameCorrector("").correct("王先生您好") == ("王先生您好", [])
+    assert name_forms("欧阳娜娜")[1] == "欧阳先生"
+
+
+def test_name_correction_reaches_the_summary():
+    from pipeline.analyze import analyze_transcript
+    from pipeline.transcript import Utterance
+
+    utterances = [Utterance(start=0.0, end=3.0, speaker="agent", text="请问是照李华女士吗？", raw_text="请问是照李华女士吗？", norm_text="请问是照李华女士吗？")]
+    summary = analyze_transcript(utterances, {"borrower_name": "赵丽华"}, call_id="N1", duration_s=3.0)
+    assert summary["transcript"][0]["text"] == "请问是赵丽华女士吗？"
+    assert summary["transcript"][0]["raw_text"] == "请问是照李华女士吗？"
+
+
+@pytest.mark.parametrize(
+    "heard",
+    ["8万贷款到账以后", "没有任何收入来源", "我这边记录一下", "那套房子转租出去了", "要看回款情况"],
+)
+def test_terms_are_not_forced_across_real_words(corrector, heard):
+    """A window that cuts a real word in two is not a misheard term (网贷, 核实, 录音, 周转, 还款)."""
+    fixed, _ = corrector.correct(heard)
+    assert fixed == heard
+
+
+def test_spoken_one_in_phone_numbers():
+    text, changed = spoken_one("新号码是要三九五八零七四六夭幺")
+    assert text == "新号码是幺三九五八零七四六幺幺"
+    assert len(changed) == 2
+    assert spoken_one("我要三万块") == ("我要三万块", [])
+    assert normalise_numbers("幺三九五八零七四六幺幺") == "13958074611"
+
+
+def test_a_phone_number_missing_a_digit_is_still_masked():
+    assert mask_pii("幺三九五八零七四六幺") == "幺三九***七四六幺"
+    assert mask_pii("贷款500000元") == "贷款500000元"
+
+
+def test_traditional_zhe_becomes_the_particle():
+    assert to_simplified("還在抵押著呢") == "还在抵押着呢"
+    assert to_simplified("著名的企業") == "著名的企业"
+
+
+# --- voice: the acoustic cue for mono speaker attribution ---------------------------------
+
+
+def _voice(f0: float, tilt: float, seconds: float, seed: int) -> np.ndarray:
+    """A buzzy vowel-like sound: harmonics of f0 in the phone band with a speaker-specific spectral tilt."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(16_000 * seconds)) / 16_000
+    signal = sum(np.sin(2 * np.pi * f0 * k * t + rng.uniform(0, 6.28)) * k ** (-tilt) for k in range(1, 40) if 300 < f0 * k < 3400)
+    return (0.1 * signal / np.max(np.abs(signal)) + rng.normal(0, 0.002, len(t))).astype(np.float32)
+
+
+def test_voice_odds_tell_two_voices_apart():
+    pieces = [_voice(230, 0.6, 1.5, i) if i % 2 == 0 else _voice(130, 1.6, 1.5, i) for i in range(8)]
+    samples = np.concatenate(pieces)
+    voices = [utterance_voice(samples, 1.5 * i, 1.5 * (i + 1)) for i in range(8)]
+    # the words were sure about the first six utterances only
+    p_agent = [0.95, 0.05, 0.95, 0.05, 0.95, 0.05, 0.5, 0.5]
+    odds = voice_log_odds(voices, p_agent)
+    assert odds is not None
+    assert odds[6] > 1  # agent-like voice
+    assert odds[7] < -1
+
+
+def test_voice_is_ignored_when_the_voices_match():
+    samples = np.concatenate([_voice(200, 1.0, 1.5, i) for i in range(8)])
+    voices = [utterance_voice(samples, 1.5 * i, 1.5 * (i + 1)) for i in range(8)]
+    assert voice_log_odds(voices, [0.95, 0.05, 0.95, 0.05, 0.95, 0.05, 0.5, 0.5]) is None
+    assert utterance_voice(samples, 0.0, 0.1) is None  # too short to judge
