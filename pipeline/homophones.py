@@ -291,6 +291,10 @@ class PhraseCorrector:
         self._lazy = lazy_pinyin
         # lexicon order is priority order: on a tie (将贷录音: 将被录音 or 将会录音?) the earlier phrase wins
         self._phrases = [(p, self._sounds(p)) for p in dict.fromkeys(phrases) if len(p) >= 3]
+        # a phrase's first character is never the changed one of any sound, so it must sound the same
+        self._by_first: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {}
+        for phrase, said in self._phrases:
+            self._by_first.setdefault(said[0][0], []).append((phrase, said))
         self._known = {p for p, _ in self._phrases}
 
     def _sounds(self, text: str) -> list[tuple[str, str]]:
@@ -308,10 +312,10 @@ class PhraseCorrector:
             return 1
         return None
 
-    def _best(self, text: str, heard: list[tuple[str, str]], i: int) -> tuple[str, int] | None:
+    def _best(self, text: list[str], heard: list[tuple[str, str]], i: int) -> tuple[str, int] | None:
         best: tuple[str, int] | None = None
-        for phrase, said in self._phrases:
-            window = text[i : i + len(phrase)]
+        for phrase, said in self._by_first.get(heard[i][0], ()):
+            window = "".join(text[i : i + len(phrase)])
             if len(window) < len(phrase):
                 continue
             if window in self._known:
@@ -331,7 +335,7 @@ class PhraseCorrector:
         corrections: list[Correction] = []
         i = 0
         while i < len(text):
-            found = self._best("".join(out), heard, i)
+            found = self._best(out, heard, i)
             if found is None:
                 i += 1
                 continue

@@ -193,6 +193,18 @@ class TermCorrector:
             toned = self._toned(term)
             plain = [s.rstrip("012345") for s in toned]
             self._terms.setdefault(len(term), []).append((term, toned, plain))
+        self._term_set = {term for group in self._terms.values() for term, _, _ in group}
+        self._lengths = sorted(self._terms, reverse=True)
+        # terms of each length whose first syllable sounds close to a heard one, filled as syllables are met
+        self._starting: dict[tuple[int, str], list[tuple[str, list[str], list[str]]]] = {}
+
+    def _terms_starting(self, length: int, syllable: str) -> list[tuple[str, list[str], list[str]]]:
+        key = (length, syllable)
+        found = self._starting.get(key)
+        if found is None:
+            found = [t for t in self._terms[length] if syllables_close(syllable, t[2][0])]
+            self._starting[key] = found
+        return found
 
     def _toned(self, text: str) -> list[str]:
         return self._lazy_pinyin(text, style=self._style_tone, neutral_tone_with_five=True, errors=lambda x: ["?"] * len(x))
@@ -227,13 +239,16 @@ class TermCorrector:
         i = 0
         while i < len(text):
             applied = False
-            for length in sorted(self._terms, reverse=True):
+            for length in self._lengths:
                 window = text[i : i + length]
                 if len(window) < length or window in self._never:
                     continue
+                if window in self._term_set:
+                    i += length - 1
+                    break
                 splits = self._splits_a_word(boundaries, i, i + length)
                 real_word = self._word_freq.get(window, 0) > _REAL_WORD_FREQ
-                for term, term_toned, term_plain in self._terms[length]:
+                for term, term_toned, term_plain in self._terms_starting(length, plain[i]):
                     if window == term:
                         break
                     if splits and toned[i : i + length] != term_toned:
@@ -245,27 +260,27 @@ class TermCorrector:
                         corrections.append(Correction(i, i + length, window, term))
                         applied = True
                         break
-                if applied or window in (t for t, _, _ in self._terms[length]):
-                    i += length - 1 if not applied else length
+                if applied:
+                    i += length
                     break
             if not applied:
                 i += 1
         return "".join(out), corrections
 
-    def _word_boundaries(self, text: str) -> list[tuple[int, int]]:
-        """Spans of the real words (two or more characters) jieba finds in ``text``."""
+    def _word_boundaries(self, text: str) -> set[int]:
+        """Cut positions that fall inside a real word (two or more characters) jieba finds in ``text``."""
         import jieba
 
-        return [
-            (start, end)
-            for word, start, end in jieba.tokenize(text, HMM=False)
-            if end - start >= 2 and self._word_freq.get(word, 0) > _REAL_WORD_FREQ
-        ]
+        inside: set[int] = set()
+        for word, start, end in jieba.tokenize(text, HMM=False):
+            if end - start >= 2 and self._word_freq.get(word, 0) > _REAL_WORD_FREQ:
+                inside.update(range(start + 1, end))
+        return inside
 
     @staticmethod
-    def _splits_a_word(words: list[tuple[int, int]], start: int, end: int) -> bool:
+    def _splits_a_word(inside: set[int], start: int, end: int) -> bool:
         """A window that cuts a real word in two is not a misheard term (8万贷款 is not 网贷, 任何收入 not 核实)."""
-        return any(a < start < b or a < end < b for a, b in words)
+        return start in inside or end in inside
 
     def _in_context(self, text: str, start: int, end: int, term: str) -> bool:
         """A real word is replaced only next to one of the term's collocations (何时一下 → 核实一下)."""

@@ -19,11 +19,24 @@ FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 
 
 @FAST
-@given(st.lists(st.tuples(SPEAKER, TEXT), max_size=8))
-def test_analyze_transcript_never_crashes(turns):
+@given(st.lists(st.tuples(SPEAKER, TEXT), max_size=8), TEXT)
+def test_analyze_transcript_never_crashes(turns, borrower_name):
     utterances = [Utterance(start=float(i), end=float(i) + 0.9, speaker=s, text=t, norm_text=t) for i, (s, t) in enumerate(turns)]
-    summary = analyze_transcript(utterances, {"loan_purpose": "经营周转", "collateral": "住宅"}, call_id="P", duration_s=len(turns))
+    manifest = {"loan_purpose": "经营周转", "collateral": "住宅", "borrower_name": borrower_name}
+    summary = analyze_transcript(utterances, manifest, call_id="P", duration_s=len(turns))
     assert validate_summary(summary) == []
+
+
+@FAST
+@given(TEXT, st.text(alphabet=st.sampled_from(list("王李张刘陈赵宋欧阳建国丽华玉芬")), max_size=5))
+def test_name_and_phrase_correction_keep_offsets(text, name):
+    from pipeline.homophones import NameCorrector, PhraseCorrector
+    from pipeline.lexicon import load_lexicon
+
+    for corrector in (NameCorrector(name), PhraseCorrector(load_lexicon().phrases)):
+        corrected, corrections = corrector.correct(text)
+        assert len(corrected) == len(text)
+        assert all(corrected[c.start : c.end] == c.corrected and text[c.start : c.end] == c.original for c in corrections)
 
 
 @FAST
@@ -43,7 +56,12 @@ def test_text_helpers_never_crash(text):
 
 
 def test_huge_and_empty_strings():
-    for text in ("", "还款" * 20000, "1" * 100000):
+    from pipeline.lexicon import load_lexicon
+    from pipeline.normalize import corrector_for
+
+    corrector = corrector_for(load_lexicon())
+    for text in ("", "还款" * 20000, "1" * 100000, "何时依下电里" * 5000):
+        assert len(corrector.correct(text)[0]) == len(text)
         utterances = [Utterance(start=0, end=1, speaker="customer", text=text, norm_text=text)]
         assert validate_summary(analyze_transcript(utterances, {}, call_id="H", duration_s=1)) == []
         assert "1" * 12 not in mask_pii(text)
