@@ -275,7 +275,8 @@ class PhraseCorrector:
 
     A window of a phrase's length is replaced when it differs from the phrase
     only in characters that sound the same up to tone and the usual fuzzy
-    pairs (厚思维 → 后四位, 龙商 → 农商; at most half of them), or, for phrases
+    pairs, keeping at least one character as written (厚思维 → 后四位, 龙商航 →
+    农商行) or sounding exactly the same throughout (何时以下 → 核实一下), or, for phrases
     of six or more characters, in one inner character of any sound: the prompt
     sometimes pulls a frequent domain character into a fixed phrase (将贷录音
     for 将被录音), which no pinyin rule can see. Among fitting phrases the
@@ -305,8 +306,9 @@ class PhraseCorrector:
         """Characters to change to turn ``window`` into ``phrase``, or None when it does not fit."""
         differ = [k for k, (a, b) in enumerate(zip(window, phrase)) if a != b]
         if all(heard[k][0] == said[k][0] for k in differ):
-            # close sounds: at most half changed; the very same syllables: any number (何时以下 → 核实一下)
-            if len(differ) * 2 <= len(phrase) or (len(phrase) >= 4 and all(heard[k][1] == said[k][1] for k in differ)):
+            # close sounds with at least one character as written (龙商航 → 农商行), or the very
+            # same syllables throughout (何时以下 → 核实一下)
+            if len(differ) < len(phrase) or (len(phrase) >= 4 and all(heard[k][1] == said[k][1] for k in differ)):
                 return len(differ)
         if len(phrase) >= self.ANY_SOUND_MIN_LEN and len(differ) == 1 and 0 < differ[0] < len(phrase) - 1:
             return 1

@@ -134,6 +134,8 @@ def syllables_close(a: str, b: str) -> bool:
 
 
 # The question particle 吗 heard as 卖/买/妈/马/嘛 after words that end yes-no questions.
+# A call opens with 喂 (hello), which Whisper writes 为 or 位 before 您好/你好: 为您好 → 喂，您好.
+_MISHEARD_WEI = re.compile(r"^[为位味](?=[，,]?[您你]好(?:[，,。！!？?\s]|$))")
 # 嘛 is left alone: it is a particle of its own (发工资了嘛).
 _MISHEARD_MA = re.compile(r"(本人|先生|女士|小姐|是|对|好|了|在|有|还在|清楚|方便)(卖|买|妈|马)(?=[，。？?,.!！]|$)")
 
@@ -222,6 +224,10 @@ class TermCorrector:
             fixed.append(Correction(match.start(2), match.end(2), match.group(2), "吗"))
         if fixed:
             text = _MISHEARD_MA.sub(lambda m: m.group(1) + "吗", text)
+        wei = _MISHEARD_WEI.match(text)
+        if wei:
+            fixed.append(Correction(0, 1, wei.group(0), "喂"))
+            text = "喂" + text[1:]
         text, ones = spoken_one(text)
         fixed += [Correction(at, at + 1, heard, "幺") for at, heard in ones]
         return text, sorted(corrections + fixed, key=lambda c: c.start)

@@ -72,6 +72,8 @@ def test_fuzzy_syllables_share_a_key():
         ("请报一下身份证厚思维", "身份证后四位"),
         ("这里是城西龙商银行", "农商银行"),
         ("您不打的电话已关机", "您拨打的电话"),
+        ("我是林安龙商航的小周", "农商行"),  # close sounds, one character as written
+        ("何时以下，您身份证号是多少", "核实一下"),  # the very same syllables
     ],
 )
 def test_fixed_phrases_are_restored(lexicon, heard, said):
@@ -124,6 +126,11 @@ def test_terms_are_not_forced_across_real_words(corrector, heard):
     """A window that cuts a real word in two is not a misheard term (网贷, 核实, 录音, 周转, 还款)."""
     fixed, _ = corrector.correct(heard)
     assert fixed == heard
+
+
+def test_opening_wei(corrector):
+    assert corrector.correct("为您好，我是东江农商银行的")[0].startswith("喂您好")
+    assert corrector.correct("为您好好服务是我们的本分")[0].startswith("为您好好")
 
 
 def test_spoken_one_in_phone_numbers():
