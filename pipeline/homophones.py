@@ -4,15 +4,19 @@ Whisper base on 8 kHz telephone audio often hears the right syllables and
 writes the wrong characters: 店里→电里, 一下→依下, 农商→龙商, 工厂→工场. A
 Mandarin listener fixes those from which words exist and how common they are.
 This module does the same: it builds a lattice over each run of Chinese
-characters whose edges are the words as written plus every dictionary word
-(jieba's dictionary and the lexicon's terms) pronounced the same or nearly the
-same, and keeps the most probable path under a unigram word model. A change
+characters whose edges are the words as written plus every word of the
+domain's vocabulary (``models/vocabulary.txt`` and the lexicon's terms)
+pronounced the same or nearly the same, and keeps the most probable path under
+a unigram word model that mixes jieba's general counts with the domain's. A change
 costs a penalty per changed character (higher when the tone or a fuzzy initial
 or final differs), so a rewrite happens only when the written words are
 clearly less likely than a homophone: ordinary correct text is left alone.
 
 Single characters are never replaced on their own (他/她, 在/再 need more than
 word frequencies), and only words of two to four characters are candidates.
+
+The module also holds the two other sound-alike correctors: fixed phrases of
+the domain (``PhraseCorrector``) and the borrower's name (``NameCorrector``).
 """
 from __future__ import annotations
 
@@ -121,9 +125,10 @@ class HomophoneCorrector:
             self._char_readings[char] = cached
         return cached
 
-    def _change_cost(self, written: str, written_toned: tuple[str, ...], cand: _Candidate) -> float:
+    def _change_cost(self, written: str, cand: _Candidate) -> float:
+        """Nats to pay for writing ``cand`` where ``written`` stands, by how each changed character sounds."""
         cost = 0.0
-        for ch, cch, heard, said in zip(written, cand.word, written_toned, cand.toned):
+        for ch, cch, said in zip(written, cand.word, cand.toned):
             if ch == cch:
                 continue
             if ch in _NUMERALS:  # digits read out (零, 五) are never words in disguise
@@ -147,7 +152,7 @@ class HomophoneCorrector:
             for cand in self._index.get(key, ()):
                 if cand.word == span or cand.word in seen:
                     continue
-                cost = self._change_cost(span, combo, cand)
+                cost = self._change_cost(span, cand)
                 seen[cand.word] = (cand, cost)
         return list(seen.values())
 
