@@ -282,14 +282,16 @@ class PhraseCorrector:
     only in characters that sound the same up to tone and the usual fuzzy
     pairs, keeping at least one character as written (厚思维 → 后四位, 龙商航 →
     农商行) or sounding exactly the same throughout (何时以下 → 核实一下), or, for phrases
-    of six or more characters, in one inner character of any sound: the prompt
+    of six or more characters, in one character of any sound besides those (never the
+    first; the last only in phrases of eight or more, 号码时空后 → 号码是空号): the prompt
     sometimes pulls a frequent domain character into a fixed phrase (将贷录音
     for 将被录音), which no pinyin rule can see. Among fitting phrases the
-    longest with the fewest changes wins, then the one listed first; a window
-    that already is a phrase is left alone.
+    longest with the fewest changes wins, then the one listed first; a phrase
+    already written is replaced only by a longer one.
     """
 
     ANY_SOUND_MIN_LEN = 6
+    ANY_SOUND_LAST_MIN_LEN = 8
 
     def __init__(self, phrases: tuple[str, ...]) -> None:
         from pypinyin import lazy_pinyin
@@ -315,22 +317,27 @@ class PhraseCorrector:
             # same syllables throughout (何时以下 → 核实一下)
             if len(differ) < len(phrase) or (len(phrase) >= 4 and all(heard[k][1] == said[k][1] for k in differ)):
                 return len(differ)
-        if len(phrase) >= self.ANY_SOUND_MIN_LEN and len(differ) == 1 and 0 < differ[0] < len(phrase) - 1:
-            return 1
+        # one character of any sound, never the first, the last only in long phrases (号码时空后 → 号码是空号)
+        odd = [k for k in differ if heard[k][0] != said[k][0]]
+        last_ok = len(phrase) >= self.ANY_SOUND_LAST_MIN_LEN
+        if len(phrase) >= self.ANY_SOUND_MIN_LEN and len(odd) == 1 and 0 < odd[0] and (odd[0] < len(phrase) - 1 or last_ok):
+            return len(differ)
         return None
 
     def _best(self, text: list[str], heard: list[tuple[str, str]], i: int) -> tuple[str, int] | None:
         best: tuple[str, int] | None = None
+        written = 0  # the longest phrase already written here: only a longer one may replace it
         for phrase, said in self._by_first.get(heard[i][0], ()):
             window = "".join(text[i : i + len(phrase)])
             if len(window) < len(phrase):
                 continue
             if window in self._known:
-                return None
+                written = max(written, len(phrase))
+                continue
             changes = self._changes(window, heard[i : i + len(phrase)], phrase, said)
             if changes is not None and (best is None or (len(phrase), -changes) > (len(best[0]), -best[1])):
                 best = (phrase, changes)
-        return best
+        return best if best is not None and len(best[0]) > written else None
 
     def correct(self, text: str) -> tuple[str, list[Correction]]:
         if not self._phrases or not text:

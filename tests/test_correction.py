@@ -71,7 +71,8 @@ def test_fuzzy_syllables_share_a_key():
         ("本次通话将贷录音", "本次通话将被录音"),  # one inner character pulled by the prompt
         ("请报一下身份证厚思维", "身份证后四位"),
         ("这里是城西龙商银行", "农商银行"),
-        ("您不打的电话已关机", "您拨打的电话"),
+        ("您不打的电话已关机", "您拨打的电话已关机"),
+        ("您好，您拨打的号码时空后", "您拨打的号码是空号"),  # one odd sound at the end of a long phrase
         ("我是林安龙商航的小周", "农商行"),  # close sounds, one character as written
         ("何时以下，您身份证号是多少", "核实一下"),  # the very same syllables
     ],
