@@ -51,6 +51,36 @@ PROFILES: dict[str, dict[str, object]] = {
 }
 
 
+def _text(_name: str, value: str) -> str:
+    return value
+
+
+def _int(_name: str, value: str) -> int:
+    return int(value)
+
+
+def _float(_name: str, value: str) -> float:
+    return float(value)
+
+
+# HUIFANG_* variable -> (Settings field, parser); a parser's ValueError becomes a ConfigError.
+ENV_SETTINGS = {
+    "HUIFANG_MODEL": ("model", _text),
+    "HUIFANG_DEVICE": ("device", _text),
+    "HUIFANG_COMPUTE_TYPE": ("compute_type", _text),
+    "HUIFANG_CPU_THREADS": ("cpu_threads", _int),
+    "HUIFANG_BEAM_SIZE": ("beam_size", _int),
+    "HUIFANG_PROMPT": ("prompt", _text),
+    "HUIFANG_DETERMINISTIC": ("deterministic", parse_flag),
+    "HUIFANG_WORKERS": ("workers", _int),
+    "HUIFANG_BATCH_SIZE": ("batch_size", _int),
+    "HUIFANG_PROFILE": ("profile", _text),
+    "HUIFANG_WINDOW_S": ("window_s", _float),
+    "HUIFANG_MAX_DURATION_S": ("max_duration_s", _float),
+    "HUIFANG_KEEP_RAW_TRANSCRIPT": ("keep_raw_transcript", parse_flag),
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything that changes what or how fast we transcribe and analyse."""
@@ -81,32 +111,9 @@ class Settings:
         env = os.environ
         values: dict[str, object] = {}
         try:
-            if "HUIFANG_MODEL" in env:
-                values["model"] = env["HUIFANG_MODEL"]
-            if "HUIFANG_DEVICE" in env:
-                values["device"] = env["HUIFANG_DEVICE"]
-            if "HUIFANG_COMPUTE_TYPE" in env:
-                values["compute_type"] = env["HUIFANG_COMPUTE_TYPE"]
-            if "HUIFANG_CPU_THREADS" in env:
-                values["cpu_threads"] = int(env["HUIFANG_CPU_THREADS"])
-            if "HUIFANG_BEAM_SIZE" in env:
-                values["beam_size"] = int(env["HUIFANG_BEAM_SIZE"])
-            if "HUIFANG_PROMPT" in env:
-                values["prompt"] = env["HUIFANG_PROMPT"]
-            if "HUIFANG_DETERMINISTIC" in env:
-                values["deterministic"] = parse_flag("HUIFANG_DETERMINISTIC", env["HUIFANG_DETERMINISTIC"])
-            if "HUIFANG_WORKERS" in env:
-                values["workers"] = int(env["HUIFANG_WORKERS"])
-            if "HUIFANG_BATCH_SIZE" in env:
-                values["batch_size"] = int(env["HUIFANG_BATCH_SIZE"])
-            if "HUIFANG_PROFILE" in env:
-                values["profile"] = env["HUIFANG_PROFILE"]
-            if "HUIFANG_WINDOW_S" in env:
-                values["window_s"] = float(env["HUIFANG_WINDOW_S"])
-            if "HUIFANG_MAX_DURATION_S" in env:
-                values["max_duration_s"] = float(env["HUIFANG_MAX_DURATION_S"])
-            if "HUIFANG_KEEP_RAW_TRANSCRIPT" in env:
-                values["keep_raw_transcript"] = parse_flag("HUIFANG_KEEP_RAW_TRANSCRIPT", env["HUIFANG_KEEP_RAW_TRANSCRIPT"])
+            for name, (field_name, parse) in ENV_SETTINGS.items():
+                if name in env:
+                    values[field_name] = parse(name, env[name])
         except ValueError as exc:
             raise ConfigError(f"invalid HUIFANG_* setting: {exc}") from exc
         profile = str(overrides.get("profile") or values.get("profile") or "accurate")

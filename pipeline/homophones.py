@@ -25,6 +25,7 @@ import re
 import threading
 from dataclasses import dataclass
 from itertools import product
+from typing import Callable
 
 from .normalize import Correction, _jieba_freq
 
@@ -211,6 +212,29 @@ def homophone_corrector_for(lexicon) -> HomophoneCorrector | None:
     return HomophoneCorrector(domain=domain, protected=lexicon.never_correct)
 
 
+def replace_windows(text: str, heard: list, fit: Callable[[list[str], list, int], str | None]) -> tuple[str, list[Correction]]:
+    """Scan ``text`` left to right; where ``fit`` names a replacement for the window at i, write it and skip past.
+
+    ``heard`` holds one sound per character (text whose pinyin does not line up
+    with its characters is left alone).
+    """
+    if not text or len(heard) != len(text):
+        return text, []
+    out = list(text)
+    corrections: list[Correction] = []
+    i = 0
+    while i < len(text):
+        replacement = fit(out, heard, i)
+        if replacement is None:
+            i += 1
+            continue
+        window = "".join(out[i : i + len(replacement)])
+        out[i : i + len(replacement)] = list(replacement)
+        corrections.append(Correction(i, i + len(replacement), window, replacement))
+        i += len(replacement)
+    return "".join(out), corrections
+
+
 # How an agent addresses the borrower: full name, or surname and a title.
 _TITLES = ("先生", "女士", "小姐", "总", "经理", "老板", "师傅", "大哥", "大姐")
 _NAME_RE = re.compile(r"[\u4e00-\u9fff]{2,4}")
@@ -247,32 +271,24 @@ class NameCorrector:
     def _syllables(self, text: str) -> list[str]:
         return self._lazy(text, errors=lambda x: ["?"] * len(x))
 
-    def correct(self, text: str) -> tuple[str, list[Correction]]:
+    def _fit(self, out: list[str], heard: list[str], i: int) -> str | None:
         from .normalize import syllables_close
 
-        if not self._forms or not text:
+        for form, said in self._forms:
+            window = "".join(out[i : i + len(form)])
+            if len(window) < len(form) or window == form:
+                continue
+            part = heard[i : i + len(form)]
+            exact = sum(a == b for a, b in zip(part, said))
+            allowed = 0 if len(form) <= 2 else 1
+            if exact >= len(form) - allowed and all(syllables_close(a, b) for a, b in zip(part, said)):
+                return form
+        return None
+
+    def correct(self, text: str) -> tuple[str, list[Correction]]:
+        if not self._forms:
             return text, []
-        heard = self._syllables(text)
-        if len(heard) != len(text):
-            return text, []
-        out = list(text)
-        corrections: list[Correction] = []
-        i = 0
-        while i < len(text):
-            for form, said in self._forms:
-                window = "".join(out[i : i + len(form)])
-                if len(window) < len(form) or window == form:
-                    continue
-                part = heard[i : i + len(form)]
-                exact = sum(a == b for a, b in zip(part, said))
-                allowed = 0 if len(form) <= 2 else 1
-                if exact >= len(form) - allowed and all(syllables_close(a, b) for a, b in zip(part, said)):
-                    out[i : i + len(form)] = list(form)
-                    corrections.append(Correction(i, i + len(form), window, form))
-                    i += len(form) - 1
-                    break
-            i += 1
-        return "".join(out), corrections
+        return replace_windows(text, self._syllables(text), self._fit)
 
 
 class PhraseCorrector:
@@ -339,23 +355,11 @@ class PhraseCorrector:
                 best = (phrase, changes)
         return best if best is not None and len(best[0]) > written else None
 
+    def _fit(self, out: list[str], heard: list[tuple[str, str]], i: int) -> str | None:
+        found = self._best(out, heard, i)
+        return found[0] if found else None
+
     def correct(self, text: str) -> tuple[str, list[Correction]]:
-        if not self._phrases or not text:
+        if not self._phrases:
             return text, []
-        heard = self._sounds(text)
-        if len(heard) != len(text):
-            return text, []
-        out = list(text)
-        corrections: list[Correction] = []
-        i = 0
-        while i < len(text):
-            found = self._best(out, heard, i)
-            if found is None:
-                i += 1
-                continue
-            phrase, _ = found
-            window = "".join(out[i : i + len(phrase)])
-            out[i : i + len(phrase)] = list(phrase)
-            corrections.append(Correction(i, i + len(phrase), window, phrase))
-            i += len(phrase)
-        return "".join(out), corrections
+        return replace_windows(text, self._sounds(text), self._fit)
