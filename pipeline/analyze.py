@@ -346,26 +346,11 @@ def _transcribe_whole(audio: DecodedAudio, call: CallSpec, transcriber, classifi
     return utterances, audio.duration_s, details
 
 
-# Faster than anyone speaks: more than this many characters per second (plus a few), said with low confidence,
-# is Whisper echoing its prompt over a fraction of a second of audio (seen on a 0.3 s recording).
-MAX_CHARS_PER_S = 8.0
-IMPOSSIBLE_MAX_CONFIDENCE = 0.3
-_SPOKEN_CHAR = re.compile(r"[\u4e00-\u9fff0-9]")
-
-
-def is_impossible(utt: Utterance) -> bool:
-    """True for an utterance too long for its duration and said with low confidence."""
-    chars = len(_SPOKEN_CHAR.findall(utt.text))
-    return chars > 3 + MAX_CHARS_PER_S * (utt.end - utt.start) and utt.confidence < IMPOSSIBLE_MAX_CONFIDENCE
-
-
 def _transcribe(transcriber, samples: np.ndarray, channel: str) -> list[Utterance]:
-    """One channel (or window of it) to utterances; mono is split at pauses, impossible utterances dropped."""
+    """One channel (or window of it) to utterances; mono is split at pauses (a change of speaker)."""
     if channel == "mono":
-        utterances = transcriber.transcribe(samples, channel="mono", pauses=pause_points(samples))
-    else:
-        utterances = transcriber.transcribe(samples, channel=channel)
-    return [u for u in utterances if not is_impossible(u)]
+        return transcriber.transcribe(samples, channel="mono", pauses=pause_points(samples))
+    return transcriber.transcribe(samples, channel=channel)
 
 
 def shift_utterances(utterances: list[Utterance], offset_s: float) -> list[Utterance]:

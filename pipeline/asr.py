@@ -65,6 +65,19 @@ def strip_subtitle_phrases(text: str) -> str:
     return _SUBTITLE_HALLUCINATION.sub("", text)
 
 
+# Faster than anyone speaks: more than this many characters per second (plus a few), said with low confidence,
+# is Whisper echoing its prompt over a fraction of a second of audio (seen on a 0.3 s recording).
+MAX_CHARS_PER_S = 8.0
+IMPOSSIBLE_MAX_CONFIDENCE = 0.3
+_SPOKEN_CHAR = re.compile(r"[\u4e00-\u9fff0-9]")
+
+
+def too_fast_to_be_said(text: str, duration_s: float, confidence: float) -> bool:
+    """True for text too long for its duration and said with low confidence."""
+    chars = len(_SPOKEN_CHAR.findall(text))
+    return chars > 3 + MAX_CHARS_PER_S * duration_s and confidence < IMPOSSIBLE_MAX_CONFIDENCE
+
+
 def cut_loops(text: str) -> str:
     """Collapse a looping phrase to one occurrence (a looping character to two)."""
     return _CHAR_LOOP.sub(lambda m: m.group(1) * 2, _LOOP.sub(lambda m: m.group(1), text))
@@ -217,10 +230,12 @@ class Transcriber:
             return None  # nothing but punctuation, control or stray Latin characters
         if words and len(raw.strip(" ，。,.!?！？…")) <= SHORT_UTTERANCE_CHARS and np.mean([w.probability for w in words]) < MIN_SHORT_CONFIDENCE:
             return None  # a word or two said with little confidence: crosstalk or line noise
+        confidence = float(np.mean([w.probability for w in words])) if words else math.exp(min(0.0, avg_logprob))
+        if too_fast_to_be_said(raw, round(float(end), 2) - round(float(start), 2), confidence):
+            return None
         corrected, corrections = self._corrector.correct(raw)
         for word in words:
             word.text = to_simplified(word.text)
-        confidence = float(np.mean([w.probability for w in words])) if words else math.exp(min(0.0, avg_logprob))
         return Utterance(
             start=round(float(start), 2),
             end=round(float(end), 2),

@@ -147,6 +147,14 @@ def test_subtitle_credits_on_a_ring_tone_are_dropped(transcriber):
     assert "作词" not in text and "作曲" not in text
 
 
+def test_text_too_fast_to_be_said():
+    from pipeline.asr import too_fast_to_be_said
+
+    assert too_fast_to_be_said("银行贷款资金用途", 0.3, 0.1)  # a prompt echoed over a click
+    assert not too_fast_to_be_said("银行贷款资金用途", 0.3, 0.9)  # confident: left to the other guards
+    assert not too_fast_to_be_said("这笔钱都用来进货了", 2.0, 0.1)
+
+
 def test_cut_loops():
     assert cut_loops("好的好的好的好的好的，再见") == "好的，再见"
     assert cut_loops("谢谢谢谢谢谢谢谢谢谢谢谢") == "谢谢"
