@@ -237,11 +237,12 @@ def replace_windows(text: str, heard: list, fit: Callable[[list[str], list, int]
 
 # How an agent addresses the borrower: full name, or surname and a title.
 _TITLES = ("先生", "女士", "小姐", "总", "经理", "老板", "师傅", "大哥", "大姐")
+_FULL_NAME_TITLES = ("先生", "女士")
 _NAME_RE = re.compile(r"[\u4e00-\u9fff]{2,4}")
 
 
 def name_forms(name: str) -> list[str]:
-    """Full name, surname plus each title, and the given name when it has two characters."""
+    """Full name, surname plus each title, the given name when it has two characters, full name plus 先生/女士."""
     name = (name or "").strip()
     if not _NAME_RE.fullmatch(name):
         return []
@@ -250,6 +251,7 @@ def name_forms(name: str) -> list[str]:
     given = name[len(surname):]
     if len(given) == 2:
         forms.append(given)
+    forms += [name + title for title in _FULL_NAME_TITLES]  # 请问是罗红英女士吗: the title is part of the form
     return forms
 
 
@@ -308,6 +310,11 @@ class PhraseCorrector:
 
     ANY_SOUND_MIN_LEN = 6
     ANY_SOUND_LAST_MIN_LEN = 8
+    # phrases this long (the carriers' messages) may differ in two characters of any sound, the
+    # first included, not next to each other: 银拨打的电话与停机 → 您拨打的电话已停机
+    TWO_ODD_MIN_LEN = 9
+    # a correction can complete another (您拨打的号码 first, then 您拨打的号码是空号): passes until nothing changes
+    MAX_PASSES = 3
 
     def __init__(self, phrases: tuple[str, ...]) -> None:
         from pypinyin import lazy_pinyin
@@ -320,6 +327,8 @@ class PhraseCorrector:
         for phrase, said in self._phrases:
             self._by_first.setdefault(said[0][0], []).append((phrase, said))
         self._known = {p for p, _ in self._phrases}
+        # long phrases may have an odd first sound, so they are tried at every position
+        self._long = [(p, said) for p, said in self._phrases if len(p) >= self.TWO_ODD_MIN_LEN]
 
     def _sounds(self, text: str) -> list[tuple[str, str]]:
         """(fuzzy key, toneless syllable) per character."""
@@ -338,12 +347,15 @@ class PhraseCorrector:
         last_ok = len(phrase) >= self.ANY_SOUND_LAST_MIN_LEN
         if len(phrase) >= self.ANY_SOUND_MIN_LEN and len(odd) == 1 and 0 < odd[0] and (odd[0] < len(phrase) - 1 or last_ok):
             return len(differ)
+        if len(phrase) >= self.TWO_ODD_MIN_LEN and len(odd) <= 2 and (len(odd) < 2 or odd[1] - odd[0] > 1):
+            return len(differ)  # two misheard syllables, not a different word (华丰银行… is no 农商银行…)
         return None
 
     def _best(self, text: list[str], heard: list[tuple[str, str]], i: int) -> tuple[str, int] | None:
         best: tuple[str, int] | None = None
         written = 0  # the longest phrase already written here: only a longer one may replace it
-        for phrase, said in self._by_first.get(heard[i][0], ()):
+        candidates = self._by_first.get(heard[i][0], []) + [(p, said) for p, said in self._long if said[0][0] != heard[i][0]]
+        for phrase, said in candidates:
             window = "".join(text[i : i + len(phrase)])
             if len(window) < len(phrase):
                 continue
@@ -362,4 +374,10 @@ class PhraseCorrector:
     def correct(self, text: str) -> tuple[str, list[Correction]]:
         if not self._phrases:
             return text, []
-        return replace_windows(text, self._sounds(text), self._fit)
+        corrections: list[Correction] = []
+        for _ in range(self.MAX_PASSES):
+            text, found = replace_windows(text, self._sounds(text), self._fit)
+            if not found:
+                break
+            corrections += found  # offsets stay valid: a phrase replaces a window of its own length
+        return text, corrections

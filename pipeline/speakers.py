@@ -15,6 +15,7 @@ from functools import lru_cache
 from .lexicon import Lexicon
 from .transcript import Utterance
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _QUESTION = re.compile(r"[吗嘛么呢？?]|有没有|是不是|是否|能不能|会不会|怎么样|多少|什么|哪")
 _CUSTOMER_CUES = re.compile(r"^(嗯|对|是的?|没有|没|不是|有|行|可以|喂)|我们?(家|厂|店|公司|这边)|我(的|自己)")
 # Posterior below this stays "unknown": we never invent certainty.
@@ -33,8 +34,12 @@ def p_switch(gap_s: float) -> float:
 # How the rule cues and the speaker model's log-odds add up in the emission.
 RULE_WEIGHT = 0.5
 MODEL_WEIGHT = 1.0
-# The speaker model was trained on clean text and is overconfident on ASR text: its log-odds are capped (p ≈ 0.95).
-MODEL_CLIP = 3.0
+# The speaker model was trained on whole clean turns and is overconfident on ASR text and on
+# fragments (好的 alone scored -4.3, though agents say it as often as borrowers): its log-odds are
+# capped at ±2 (p ≈ 0.88), and at ±(Chinese characters / 2) for short utterances.
+MODEL_CLIP = 2.0
+MODEL_CLIP_PER_CHAR = 0.5
+MODEL_CLIP_MIN = 0.5
 VOICE_WEIGHT = 1.0
 
 # A question is usually answered by the other party.
@@ -182,7 +187,8 @@ def attribute_mono(utterances: list[Utterance], lexicon: Lexicon, classifiers=No
     text_scores = []
     model_logits = _speaker_model_logits([u.text for u in speech], classifiers)
     for index, utt in enumerate(speech):
-        score = RULE_WEIGHT * agent_score(utt.text, lexicon) + MODEL_WEIGHT * max(-MODEL_CLIP, min(MODEL_CLIP, model_logits[index]))
+        clip = min(MODEL_CLIP, max(MODEL_CLIP_MIN, MODEL_CLIP_PER_CHAR * len(_CJK.findall(utt.text))))
+        score = RULE_WEIGHT * agent_score(utt.text, lexicon) + MODEL_WEIGHT * max(-clip, min(clip, model_logits[index]))
         if index == 0:
             score += 1.0  # the agent places the call and speaks first
         text_scores.append(score)

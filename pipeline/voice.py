@@ -6,18 +6,27 @@ pitch, microphone, distance to the phone), so once the words have attributed
 the clear utterances, how those utterances *sound* says which voice is the
 agent's, and that decides the unclear ones.
 
-Each utterance is summarised by its long-term spectrum: the mean log energy of
-24 mel bands over the telephone band (300-3400 Hz) in its louder frames, level
-removed. Within one call, the confidently attributed utterances give an agent
-and a customer mean; every utterance is projected on the line between them and
-a one-dimensional two-Gaussian model turns the projection into log-odds. When
-the two voices are not clearly apart (judged on leave-one-out projections, so
-that chance differences between a few utterances of one voice do not count)
-the model is not used: the voice then changes nothing.
+Each utterance is described by its louder frames: 15 cepstral coefficients
+(the DCT of 24 log mel bands over the telephone band, 300-3400 Hz, without
+c0 so that loudness does not count). Within one call, the frames of the
+confidently attributed utterances fit one full-covariance Gaussian per
+speaker, and an utterance's score is its frames' mean log-likelihood ratio,
+agent over customer: the classic GMM speaker-verification score, with one
+component. Frames are many where utterances are few, which is why this beats
+comparing utterance averages (on the sample's mono calls with held-out truth
+labels: per-frame ratios of +2 to +10 nats for the agent and -1 to -6 for the
+borrower wherever the two voices differ).
+
+The scores are turned into log-odds by a one-dimensional two-Gaussian model
+fitted on the confident utterances' *held-out* scores (each scored by models
+fitted without it), and the voice is not used at all when those held-out
+scores do not separate the two speakers: two similar voices then change
+nothing.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -57,8 +66,19 @@ _FILTERS = _mel_filters()
 _WINDOW = np.hanning(_FRAME).astype(np.float32)
 
 
+_N_CEPSTRA = 15
+# DCT-II (orthonormal) rows 1..15: log-mel bands to cepstra, c0 (level) dropped
+_DCT = (
+    np.sqrt(2.0 / _N_BANDS)
+    * np.cos(np.pi / _N_BANDS * (np.arange(_N_BANDS)[None, :] + 0.5) * np.arange(1, _N_CEPSTRA + 1)[:, None])
+).astype(np.float64)
+# Shrinks each covariance towards its diagonal, so that a few hundred frames give a stable inverse.
+_SHRINK = 0.1
+MIN_FRAMES_PER_SPEAKER = 100
+
+
 def utterance_voice(samples: np.ndarray, start: float, end: float) -> np.ndarray | None:
-    """Level-free mean log-mel spectrum of the louder frames in [start, end], or None if too short."""
+    """Cepstra (frames x 15) of the louder frames in [start, end], or None if too short to judge."""
     a, b = int(max(0.0, start) * SAMPLE_RATE), int(max(0.0, end) * SAMPLE_RATE)
     segment = np.asarray(samples[a:b], dtype=np.float32)
     if len(segment) < _FRAME + _HOP * _MIN_FRAMES:
@@ -71,49 +91,67 @@ def utterance_voice(samples: np.ndarray, start: float, end: float) -> np.ndarray
     loud = energy >= np.percentile(energy, 50)  # speech frames, not the pauses between words
     if int(loud.sum()) < _MIN_FRAMES:
         return None
-    frames = bands[loud] - bands[loud].mean(axis=1, keepdims=True)  # level-free frame spectra
-    return np.concatenate([frames.mean(axis=0), frames.std(axis=0)]).astype(np.float64)
+    return bands[loud].astype(np.float64) @ _DCT.T
 
 
-def _held_out_projections(agent: list[np.ndarray], customer: list[np.ndarray]) -> tuple[list[float], list[float]]:
-    """Each confident utterance projected on the agent-customer line fitted without it (leave-one-out).
+@dataclass(frozen=True)
+class _Gaussian:
+    mean: np.ndarray
+    precision: np.ndarray
+    log_det: float
 
-    Fitted in-sample, a line through two means in 48 dimensions separates any
-    few utterances, even of one voice; held out, it separates only real voices.
-    """
-    def project(v: np.ndarray, others_a: list[np.ndarray], others_c: list[np.ndarray]) -> float:
-        mean_a, mean_c = np.mean(others_a, axis=0), np.mean(others_c, axis=0)
-        direction = mean_a - mean_c
-        norm = float(np.linalg.norm(direction)) or 1e-12
-        return float((v - (mean_a + mean_c) / 2) @ direction) / norm
+    @classmethod
+    def fit(cls, frames: np.ndarray) -> "_Gaussian":
+        cov = np.cov(frames, rowvar=False)
+        cov = (1 - _SHRINK) * cov + _SHRINK * np.diag(np.diag(cov)) + 1e-6 * np.eye(len(cov))
+        return cls(frames.mean(axis=0), np.linalg.inv(cov), float(np.linalg.slogdet(cov)[1]))
 
-    held_a = [project(v, agent[:i] + agent[i + 1 :], customer) for i, v in enumerate(agent)]
-    held_c = [project(v, agent, customer[:i] + customer[i + 1 :]) for i, v in enumerate(customer)]
-    return held_a, held_c
+    def log_likelihood(self, frames: np.ndarray) -> np.ndarray:
+        d = frames - self.mean
+        return -0.5 * (np.einsum("ij,jk,ik->i", d, self.precision, d) + self.log_det)
+
+
+def _score(frames: np.ndarray, agent: _Gaussian, customer: _Gaussian) -> float:
+    """Mean per-frame log-likelihood ratio, agent over customer."""
+    return float(np.mean(agent.log_likelihood(frames) - customer.log_likelihood(frames)))
 
 
 def voice_log_odds(voices: list[np.ndarray | None], p_agent: list[float], *, confident: float = 0.8) -> list[float] | None:
     """Per-utterance log-odds of "agent" from the voice, fitted on the confident utterances; None if voices are not apart."""
-    agent = [v for v, p in zip(voices, p_agent) if v is not None and p >= confident]
-    customer = [v for v, p in zip(voices, p_agent) if v is not None and p <= 1 - confident]
+    agent = [i for i, (v, p) in enumerate(zip(voices, p_agent)) if v is not None and p >= confident]
+    customer = [i for i, (v, p) in enumerate(zip(voices, p_agent)) if v is not None and p <= 1 - confident]
     if min(len(agent), len(customer)) < MIN_UTTERANCES_PER_SPEAKER:
         return None
-    held_a, held_c = _held_out_projections(agent, customer)
+
+    def fit(indices: list[int], leave_out: int | None = None) -> _Gaussian | None:
+        frames = [voices[i] for i in indices if i != leave_out]
+        if sum(len(f) for f in frames) < MIN_FRAMES_PER_SPEAKER:
+            return None
+        return _Gaussian.fit(np.vstack(frames))
+
+    model_a, model_c = fit(agent), fit(customer)
+    if model_a is None or model_c is None:
+        return None
+    # held out: a line through any frames separates them from others, even of one voice
+    held: dict[int, float] = {}
+    for i in agent + customer:
+        a = fit(agent, i) if i in agent else model_a
+        c = fit(customer, i) if i in customer else model_c
+        if a is None or c is None:
+            return None
+        held[i] = _score(voices[i], a, c)
+    held_a, held_c = [held[i] for i in agent], [held[i] for i in customer]
     mu_a, mu_c = float(np.mean(held_a)), float(np.mean(held_c))
     residuals = [x - mu_a for x in held_a] + [x - mu_c for x in held_c]
     sigma = math.sqrt(sum(r * r for r in residuals) / max(1, len(residuals) - 2)) or 1e-6
     if (mu_a - mu_c) / sigma < MIN_SEPARATION:
         return None
-    mean_a, mean_c = np.mean(agent, axis=0), np.mean(customer, axis=0)
-    direction = mean_a - mean_c
-    direction /= float(np.linalg.norm(direction)) or 1e-12
-    middle = (mean_a + mean_c) / 2
     odds = []
-    for v in voices:
+    for i, v in enumerate(voices):
         if v is None:
             odds.append(0.0)
             continue
-        x = float((v - middle) @ direction)
+        x = held[i] if i in held else _score(v, model_a, model_c)
         llr = ((x - mu_c) ** 2 - (x - mu_a) ** 2) / (2 * sigma * sigma)
         odds.append(max(-MAX_LOG_ODDS, min(MAX_LOG_ODDS, llr)))
     return odds

@@ -75,6 +75,8 @@ def test_fuzzy_syllables_share_a_key():
         ("您好，您拨打的号码时空后", "您拨打的号码是空号"),  # one odd sound at the end of a long phrase
         ("我是林安龙商航的小周", "农商行"),  # close sounds, one character as written
         ("何时以下，您身份证号是多少", "核实一下"),  # the very same syllables
+        ("宁拨打的电话一关机", "您拨打的电话已关机"),  # two odd sounds, apart, in a long phrase
+        ("您好，您播打的后码是空好", "您拨打的号码是空号"),  # one fix completes another on the next pass
     ],
 )
 def test_fixed_phrases_are_restored(lexicon, heard, said):
@@ -83,7 +85,7 @@ def test_fixed_phrases_are_restored(lexicon, heard, said):
     assert corrections[0].corrected == said
 
 
-@pytest.mark.parametrize("text", ["下个月的还款能正常扣款吧", "麻烦说一下身份证号", "本次通话将被录音"])
+@pytest.mark.parametrize("text", ["下个月的还款能正常扣款吧", "麻烦说一下身份证号", "本次通话将被录音", "我是华丰银行贷后管理部的"])
 def test_phrases_leave_other_wording_alone(lexicon, text):
     assert PhraseCorrector(lexicon.phrases).correct(text) == (text, [])
 
@@ -95,6 +97,7 @@ def test_phrases_leave_other_wording_alone(lexicon, text):
         ("赵丽华", "照你是您好", "赵女士"),
         ("王建国", "网先生您好", "王先生"),
         ("刘德明", "请问您是留德名先生吗", "刘德明"),
+        ("孙丽娟", "请问是孙丽娟女是吗", "孙丽娟女士"),  # the title after a full name
     ],
 )
 def test_the_borrowers_name_is_fixed_from_the_manifest(name, heard, said):
