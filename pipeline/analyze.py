@@ -23,7 +23,7 @@ from .homophones import NameCorrector
 from .labels import FACTS, SCHEMA_VERSION
 from .lexicon import Lexicon, load_lexicon
 from .manifest import CallSpec
-from .normalize import normalise_for_extraction
+from .normalize import ascii_digits, digit_heard, normalise_for_extraction
 from .privacy import mask_pii
 from .risk import Flag, actions_for, fact_flags, merge_flags, risk_level
 from .speakers import attribute_mono, attribute_two_channel, carrier_kind, merge_turns
@@ -192,6 +192,59 @@ def correct_borrower_name(utterances: list[Utterance], name: str) -> None:
             utt.corrections = sorted(list(utt.corrections) + [c.__dict__ for c in corrections], key=lambda c: c["start"])
 
 
+# The agent asks for the last four digits of the ID card (or of a number); the answer follows.
+_FOUR_DIGIT_CUE = re.compile(r"(?:后|最后|末)(?:四|4)位|尾号")
+_DIGITS_SO_FAR = re.compile(r"[是为：:，,\s]*([0-9零〇一二两三四五六七八九幺]*)")
+_ANSWER_LEAD = re.compile(r"^[，。,.\s]*(?:(?:嗯|对|好|是的|后四位是|后四位)[，,\s]*)?")
+
+
+def read_requested_digits(utterances: list[Utterance]) -> None:
+    """After 身份证后四位, the four characters said next are digits: 林妖九三 → 零幺九三.
+
+    Whisper writes digits read one by one as whatever characters sound like
+    them. Only where four digits are due (right after the cue in the same
+    utterance, or at the start of the next) and every character there sounds
+    like one (``normalize.digit_heard``) are they rewritten, so an answer in
+    words is left alone.
+    """
+    for index, utt in enumerate(utterances):
+        cue = None
+        for cue in _FOUR_DIGIT_CUE.finditer(utt.text):
+            pass
+        if cue is None:
+            continue
+        said = _DIGITS_SO_FAR.match(utt.text, cue.end())
+        need = 4 - len(said.group(1))
+        if need <= 0:
+            continue
+        places = [(utt, said.end())]
+        if index + 1 < len(utterances):
+            following = utterances[index + 1]
+            places.append((following, _ANSWER_LEAD.match(following.text).end()))
+        for target, offset in places:
+            if _rewrite_digits(target, offset, need):
+                break
+
+
+def _rewrite_digits(utt: Utterance, offset: int, count: int) -> bool:
+    """Rewrite ``count`` characters at ``offset`` as the digits they sound like, if all do and no word goes on after them."""
+    window = utt.text[offset : offset + count]
+    follows = utt.text[offset + count : offset + count + 1]
+    if len(window) < count or follows.isdigit() or (follows and "\u4e00" <= follows <= "\u9fff"):
+        return False
+    digits = [digit_heard(ch) for ch in window]
+    if any(d is None for d in digits):
+        return False
+    spoken = "".join(digits)
+    if any(ch.isascii() and ch.isdigit() for ch in window):
+        spoken = ascii_digits(spoken)  # written like the digits beside them: 自510 → 4510
+    if spoken != window:
+        utt.corrections = sorted(list(utt.corrections) + [{"start": offset, "end": offset + count, "original": window, "corrected": spoken}], key=lambda c: c["start"])
+        utt.text = utt.text[:offset] + spoken + utt.text[offset + count :]
+        utt.norm_text = normalise_for_extraction(utt.text)
+    return True
+
+
 def analyze_transcript(
     utterances: list[Utterance],
     manifest: dict,
@@ -204,6 +257,7 @@ def analyze_transcript(
     """Every text stage on an attributed transcript; returns the contract summary (without I/O)."""
     lexicon = lexicon or load_lexicon()
     correct_borrower_name(utterances, manifest.get("borrower_name", ""))
+    read_requested_digits(utterances)
     matches = match_rules(utterances, lexicon)
     matches += answer_matches(utterances, lexicon)
     outcome = decide_outcome(utterances, matches, lexicon)

@@ -32,6 +32,51 @@ _CLAUSE_END = "，。！？,.!?"
 PAUSE_SNAP_S = 0.5
 
 
+# Silero VAD settings for decoding (faster-whisper drops the silence between these regions).
+VAD_PARAMETERS = {"min_silence_duration_ms": 400, "speech_pad_ms": 200}
+# Speech this long that no utterance covers (at most this share) is decoded again on its own.
+MISSED_SPEECH_MIN_S = 1.0
+MISSED_COVERED_MAX = 0.2
+# Regions of missed speech closer than this are decoded together, with this much audio around them.
+MISSED_JOIN_S = 1.0
+MISSED_MARGIN_S = 0.3
+
+
+def speech_regions(samples: np.ndarray) -> list[tuple[float, float]]:
+    """(start, end) seconds of the speech the decoding VAD finds."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    stamps = get_speech_timestamps(samples, VadOptions(**VAD_PARAMETERS))
+    return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in stamps]
+
+
+def missed_speech(regions: list[tuple[float, float]], utterances: list[Utterance]) -> list[tuple[float, float]]:
+    """Stretches of speech (joined when close) that no utterance covers: Whisper skipped them."""
+    missed: list[tuple[float, float]] = []
+    joinable = False  # the previous region was missed too (never join across one that was heard)
+    for start, end in regions:
+        covered = sum(max(0.0, min(end, u.end) - max(start, u.start)) for u in utterances)
+        if covered > MISSED_COVERED_MAX * (end - start):
+            joinable = False
+            continue
+        if joinable and start - missed[-1][1] < MISSED_JOIN_S:
+            missed[-1] = (missed[-1][0], end)
+        else:
+            missed.append((start, end))
+        joinable = True
+    return [(a, b) for a, b in missed if b - a >= MISSED_SPEECH_MIN_S]
+
+
+def _shifted(utterance: Utterance, offset: float) -> Utterance:
+    """The utterance of a clip placed at its time in the whole channel."""
+    utterance.start = round(utterance.start + offset, 2)
+    utterance.end = round(utterance.end + offset, 2)
+    for word in utterance.words:
+        word.start += offset
+        word.end += offset
+    return utterance
+
+
 @dataclass(frozen=True)
 class SegmentGuard:
     """Thresholds for dropping Whisper segments that are likely not speech."""
@@ -76,6 +121,23 @@ def too_fast_to_be_said(text: str, duration_s: float, confidence: float) -> bool
     """True for text too long for its duration and said with low confidence."""
     chars = len(_SPOKEN_CHAR.findall(text))
     return chars > 3 + MAX_CHARS_PER_S * duration_s and confidence < IMPOSSIBLE_MAX_CONFIDENCE
+
+
+_ONLY_A_LOOP = re.compile(r"(.{2,12}?)\1{3,}(.*)|(.)\3{5,}()")
+_LOOP_PUNCT = re.compile(r"[\s，。,.!！?？、…：:]")
+
+
+def only_a_loop(text: str) -> bool:
+    """Nothing but one phrase said four or more times (a character six or more), maybe cut off at the end.
+
+    That is Whisper looping over noise (自行自行自行…自), not a person: the
+    segment goes, where ``cut_loops`` would keep one copy of a loop inside speech.
+    """
+    match = _ONLY_A_LOOP.fullmatch(_LOOP_PUNCT.sub("", text))
+    if match is None:
+        return False
+    unit, tail = (match.group(1), match.group(2)) if match.group(1) is not None else (match.group(3), match.group(4))
+    return unit.startswith(tail)
 
 
 def cut_loops(text: str) -> str:
@@ -144,6 +206,19 @@ class Transcriber:
         """
         if len(samples) == 0:
             return []
+        utterances = self._decode(samples, channel, pauses or [])
+        if self.settings.vad_filter:
+            # Whisper sometimes ends a 30-second window early and skips what follows (89 characters
+            # of one sample call in one run); speech the VAD hears but no utterance covers is decoded again.
+            for start, end in missed_speech(speech_regions(samples), utterances):
+                lo, hi = max(0, int((start - MISSED_MARGIN_S) * SAMPLE_RATE)), min(len(samples), int((end + MISSED_MARGIN_S) * SAMPLE_RATE))
+                offset = lo / SAMPLE_RATE
+                clip_pauses = [p - offset for p in pauses or [] if lo / SAMPLE_RATE < p < hi / SAMPLE_RATE]
+                utterances += [_shifted(u, offset) for u in self._decode(samples[lo:hi], channel, clip_pauses)]
+            utterances.sort(key=lambda u: (u.start, u.end))
+        return utterances
+
+    def _decode(self, samples: np.ndarray, channel: str, pauses: list[float]) -> list[Utterance]:
         opts = self.options()
         extra = {"batch_size": self.settings.batch_size} if self.settings.batch_size > 0 else {}
         # CTranslate2 runs up to ``workers`` transcriptions at once on one shared model.
@@ -152,7 +227,7 @@ class Transcriber:
             language=opts["language"],
             beam_size=opts["beam_size"],
             vad_filter=opts["vad_filter"],
-            vad_parameters={"min_silence_duration_ms": 400, "speech_pad_ms": 200},
+            vad_parameters=VAD_PARAMETERS,
             word_timestamps=opts["word_timestamps"],
             initial_prompt=opts["initial_prompt"],
             condition_on_previous_text=False,
@@ -167,7 +242,7 @@ class Transcriber:
         for segment in segments:
             if not self._keep(segment, samples):
                 continue
-            for start, end, text, words in self._split(segment, pauses or []):
+            for start, end, text, words in self._split(segment, pauses):
                 utterance = self._finish(start, end, text, words, segment.avg_logprob, channel)
                 if utterance is not None:
                     utterances.append(utterance)
@@ -225,6 +300,8 @@ class Transcriber:
         return best
 
     def _finish(self, start: float, end: float, text: str, words: list[Word], avg_logprob: float, channel: str) -> Utterance | None:
+        if only_a_loop(text):
+            return None
         raw = cut_loops(fullwidth_punctuation(strip_subtitle_phrases(to_simplified(strip_garbage(text).strip()))))
         if not _HAS_CJK.search(raw):
             return None  # nothing but punctuation, control or stray Latin characters

@@ -374,10 +374,17 @@ class PhraseCorrector:
     def correct(self, text: str) -> tuple[str, list[Correction]]:
         if not self._phrases:
             return text, []
-        corrections: list[Correction] = []
+        heard, spans = text, []
         for _ in range(self.MAX_PASSES):
             text, found = replace_windows(text, self._sounds(text), self._fit)
             if not found:
                 break
-            corrections += found  # offsets stay valid: a phrase replaces a window of its own length
-        return text, corrections
+            spans += [(c.start, c.end) for c in found]  # offsets stay valid: a phrase replaces a window of its own length
+        merged: list[list[int]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        # one correction per changed stretch, from what Whisper wrote to the final phrase
+        return text, [Correction(a, b, heard[a:b], text[a:b]) for a, b in merged if heard[a:b] != text[a:b]]

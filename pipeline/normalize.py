@@ -67,10 +67,55 @@ _DIGIT_VALUE = str.maketrans({"零": "0", "〇": "0", "幺": "1", **{c: str(i) f
 _YAO = re.compile(rf"[要夭腰妖](?=[{_SPOKEN_DIGITS}0-9]{{6,}})|(?<=[{_SPOKEN_DIGITS}0-9]{{6}})[要夭腰妖]")
 
 
+def ascii_digits(text: str) -> str:
+    """零幺九三 → 0193, digit by digit."""
+    return text.translate(_DIGIT_VALUE).replace("两", "2")
+
+
 def spoken_one(text: str) -> tuple[str, list[tuple[int, str]]]:
     """要三九五八 → 幺三九五八: the digit 1 as read in numbers; returns the text and the changed offsets."""
     changed = [(m.start(), m.group(0)) for m in _YAO.finditer(text)]
     return (_YAO.sub("幺", text), changed) if changed else (text, [])
+
+
+# Digits read one by one (身份证后四位: 林妖九三 for 零幺九三): each digit's readings, and the
+# initials the telephone band confuses (fricatives and stops lose their cues above 3.4 kHz).
+_DIGIT_READINGS = {"ling": "零", "yi": "一", "yao": "幺", "er": "二", "liang": "两", "san": "三", "si": "四", "wu": "五", "liu": "六", "qi": "七", "ba": "八", "jiu": "九"}
+_PHONE_INITIALS = (frozenset({"z", "c", "s", "zh", "ch", "sh"}), frozenset({"b", "d", "g"}), frozenset({"p", "t", "k"}), frozenset({"j", "q", "x"}), frozenset({"n", "l"}))
+# Never read as a digit: too common as words (是 would be 四, 十 is no single digit).
+_NOT_DIGITS = frozenset("不的了是在有也就都没很十时事")
+
+
+def _initials_confusable(a: str, b: str) -> bool:
+    return a == b or any(a in group and b in group for group in _PHONE_INITIALS)
+
+
+def digit_heard(char: str) -> str | None:
+    """The spoken digit ``char`` may stand for (林 → 零, 班 → 八, 自 → 四), itself if it is one, else None."""
+    if char.isascii() and char.isdigit() or char in _SPOKEN_DIGITS or char == "两":
+        return char
+    if char in _NOT_DIGITS or not "\u4e00" <= char <= "\u9fff":
+        return None
+    from pypinyin import lazy_pinyin
+
+    heard = lazy_pinyin(char)[0]
+    heard_initial, heard_final = _split_syllable(heard)
+    scores: dict[str, int] = {}
+    for reading, numeral in _DIGIT_READINGS.items():
+        initial, final = _split_syllable(reading)
+        # a final may lose or gain its nasal or glide: 林 lin/ling, 班 ban/ba, 卿 qing/qi
+        near_final = final == heard_final or (heard_final.startswith(final) or final.startswith(heard_final)) and min(len(final), len(heard_final)) > 0
+        if heard == reading:
+            scores[numeral] = 3
+        elif heard_initial == initial and near_final or _initials_confusable(heard_initial, initial) and final == heard_final:
+            scores[numeral] = 2
+        elif _initials_confusable(heard_initial, initial) and near_final:
+            scores[numeral] = 1
+    if not scores:
+        return None
+    best = max(scores.values())
+    found = [numeral for numeral, score in scores.items() if score == best]
+    return found[0] if len(found) == 1 else None  # 酒 is 九, not 七; a tie says nothing
 
 
 def normalise_numbers(text: str) -> str:
@@ -118,7 +163,15 @@ def _edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
-_FUZZY_INITIALS = {frozenset(p) for p in (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("h", "f"), ("r", "l"))}
+# The usual fuzzy initials of Mandarin (zh/z, n/l, h/f ...), and the stops that differ only in
+# place of articulation (b/d/g, p/t/k), whose cues lie in bursts above the telephone band's
+# 3.4 kHz: 并单 for 订单, 比压 for 抵押.
+_FUZZY_INITIALS = {
+    frozenset(p)
+    for p in (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("h", "f"), ("r", "l"), ("b", "d"), ("d", "g"), ("b", "g"), ("p", "t"), ("t", "k"), ("p", "k"))
+}
+# Characters so common that a term is never made by changing one into another sound.
+_FUNCTION_CHARS = frozenset("不的了是在有也就都没很")
 
 
 def syllables_close(a: str, b: str) -> bool:
@@ -135,7 +188,10 @@ def syllables_close(a: str, b: str) -> bool:
 
 # The question particle 吗 heard as 卖/买/妈/马/嘛 after words that end yes-no questions.
 # A call opens with 喂 (hello), which Whisper writes 为 or 位 before 您好/你好: 为您好 → 喂，您好.
-_MISHEARD_WEI = re.compile(r"^[为位味](?=[，,]?[您你]好(?:[，,。！!？?\s]|$))")
+# Also before a name and title, as a call opens: 为周总您好, 为梁老板吗.
+_MISHEARD_WEI = re.compile(
+    r"^[为位味](?=[，,]?(?:[\u4e00-\u9fff]{1,3}(?:先生|女士|小姐|总|老板|经理|师傅))?[，,]?(?:[您你]好(?:[，,。！!？?\s]|$)|(?:吗|是吧)))"
+)
 # 嘛 is left alone: it is a particle of its own (发工资了嘛).
 _MISHEARD_MA = re.compile(r"(本人|先生|女士|小姐|是|对|好|了|在|有|还在|清楚|方便)(卖|买|妈|马)(?=[，。？?,.!！]|$)")
 
@@ -300,6 +356,8 @@ class TermCorrector:
         exact = sum(1 for a, b, ca, cb in zip(w_toned, t_toned, window, term) if a == b or ca == cb)
         if exact < len(term) - 1:
             return False
+        if any(ca != cb and a != b and ca in _FUNCTION_CHARS for a, b, ca, cb in zip(w_toned, t_toned, window, term)):
+            return False  # 进不来 is no 进度来: a function word is heard clearly enough
         return all(syllables_close(a, b) for a, b in zip(w_plain, t_plain))
 
 

@@ -86,13 +86,59 @@ def test_loop_on_noise_is_cut(transcriber):
 
 
 class _Replay:
-    """A model that returns segments decoded earlier, so the guards can be run on them."""
+    """A model that returns segments decoded earlier, so the guards can be run on them (once: a re-decoded clip gets nothing)."""
 
     def __init__(self, segments) -> None:
         self.segments = segments
 
     def transcribe(self, *args, **kwargs):
-        return iter(self.segments), None
+        segments, self.segments = self.segments, []
+        return iter(segments), None
+
+
+class _EndsAWindowEarly:
+    """The real model, except that its first decoding loses everything after ``cut`` seconds.
+
+    Whisper does that now and then: it ends a 30-second window early and the
+    next window starts after the speech (89 characters of sample call C0012
+    vanished so in one run).
+    """
+
+    def __init__(self, model, cut: float) -> None:
+        self.model, self.cut, self.calls = model, cut, 0
+
+    def transcribe(self, samples, **kwargs):
+        self.calls += 1
+        if self.calls == 1:
+            samples = samples[: int(self.cut * SAMPLE_RATE)]
+        return self.model.transcribe(samples, **kwargs)
+
+
+def test_speech_whisper_skipped_is_decoded_again(transcriber):
+    from pipeline.asr import Transcriber
+
+    greeting = decode(TEST_DATA / "agent_greeting.wav").channels[0]
+    answer = decode(TEST_DATA / "two_channel_short.wav").channels[1]  # 都用来进货，还有发工资。 at 2.48-4.73 s
+    samples = np.concatenate([greeting, answer]).astype(np.float32)
+    offset = len(greeting) / SAMPLE_RATE
+    model = _EndsAWindowEarly(transcriber.model, cut=offset + 1.0)
+    utterances = Transcriber(transcriber.settings, model=model, lexicon=transcriber.lexicon).transcribe(samples)
+    assert model.calls == 2  # the greeting was heard, the answer decoded again
+    text = "".join(u.text for u in utterances)
+    assert text.count("贷后") == 1 and text.count("工资") == 1
+    answer_utterance = next(u for u in utterances if "工资" in u.text)
+    assert offset + 2.0 < answer_utterance.start < offset + 3.0  # at its time in the call, not the clip's
+    assert all(offset + 2.0 < w.start < offset + 5.0 for w in answer_utterance.words)
+
+
+def test_missed_speech_regions():
+    from pipeline.asr import missed_speech
+    from pipeline.transcript import Utterance
+
+    heard = [Utterance(0.5, 3.0, "您好"), Utterance(10.0, 12.0, "好的")]
+    regions = [(0.4, 3.1), (4.0, 5.0), (5.5, 7.0), (8.0, 8.6), (10.0, 12.1), (12.5, 13.0)]
+    # 4.0-7.0 joined (0.5 s apart), 8.0-8.6 too short alone, 12.5-13.0 too short and never joined across a heard region
+    assert missed_speech(regions, heard) == [(4.0, 7.0)]
 
 
 _LOOP = re.compile(r"(.)\1{5,}")
@@ -153,6 +199,18 @@ def test_text_too_fast_to_be_said():
     assert too_fast_to_be_said("银行贷款资金用途", 0.3, 0.1)  # a prompt echoed over a click
     assert not too_fast_to_be_said("银行贷款资金用途", 0.3, 0.9)  # confident: left to the other guards
     assert not too_fast_to_be_said("这笔钱都用来进货了", 2.0, 0.1)
+
+
+def test_a_segment_that_is_only_a_loop_goes():
+    from pipeline.asr import only_a_loop
+
+    assert only_a_loop("自行自行自行自行自行自")  # cut off inside the last copy
+    assert only_a_loop("谢谢观看，谢谢观看，谢谢观看，谢谢观看。")
+    assert only_a_loop("啊啊啊啊啊啊啊")
+    assert not only_a_loop("好的好的好的好的好的，再见")  # speech around the loop: cut_loops keeps one copy
+    assert not only_a_loop("对对对对")  # people say that
+    assert not only_a_loop("好的好的")
+    assert not only_a_loop("")
 
 
 def test_cut_loops():

@@ -13,6 +13,7 @@ from pipeline.homophones import NameCorrector, PhraseCorrector, fuzzy_syllable, 
 from pipeline.normalize import corrector_for, normalise_numbers, spoken_one, to_simplified
 from pipeline.privacy import mask_pii
 from pipeline.voice import utterance_voice, voice_log_odds
+from pipeline.transcript import Utterance
 
 
 @pytest.fixture(scope="module")
@@ -132,9 +133,29 @@ def test_terms_are_not_forced_across_real_words(corrector, heard):
     assert fixed == heard
 
 
+@pytest.mark.parametrize(
+    "heard, said",
+    [
+        ("今年的并单少了不少", "订单"),  # b/d: the burst that tells them apart is above 3.4 kHz
+        ("房子没有再比压给别人", "再抵押"),
+    ],
+)
+def test_stops_confused_on_the_phone_band(corrector, heard, said):
+    fixed, _ = corrector.correct(heard)
+    assert said in fixed
+
+
+@pytest.mark.parametrize("text", ["仓库着火了，货进不去", "工地那边的路不通"])
+def test_stop_confusion_leaves_function_words_alone(corrector, text):
+    assert corrector.correct(text)[0] == text
+
+
 def test_opening_wei(corrector):
     assert corrector.correct("为您好，我是东江农商银行的")[0].startswith("喂您好")
     assert corrector.correct("为您好好服务是我们的本分")[0].startswith("为您好好")
+    assert corrector.correct("为陈总您好，我是东江农商行的")[0].startswith("喂陈总您好")
+    assert corrector.correct("为孙老板吗？我是")[0].startswith("喂孙老板吗")
+    assert corrector.correct("为王先生办理了延期")[0].startswith("为王先生办理")
 
 
 def test_spoken_one_in_phone_numbers():
@@ -183,3 +204,47 @@ def test_voice_is_ignored_when_the_voices_match():
     voices = [utterance_voice(samples, 1.5 * i, 1.5 * (i + 1)) for i in range(8)]
     assert voice_log_odds(voices, [0.95, 0.05, 0.95, 0.05, 0.95, 0.05, 0.5, 0.5]) is None
     assert utterance_voice(samples, 0.0, 0.1) is None  # too short to judge
+
+
+# --- digits asked for: 身份证后四位 -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "asked, answered, said",
+    [
+        ("麻烦报一下身份证后四位。", "林妖久散。", "零幺九三。"),  # 林/ling, 妖/yao, 久/jiu, 散/san
+        ("您身份证后四位是五", "物零班。", "五零八。"),  # one digit already said; 物/wu, 班/ba
+        ("核实一下身份证尾号？", "嗯，自510。", "嗯，4510。"),  # written like the digits beside it
+    ],
+)
+def test_requested_digits_are_read_as_digits(asked, answered, said):
+    from pipeline.analyze import read_requested_digits
+
+    utterances = [Utterance(0.0, 2.0, asked), Utterance(2.5, 4.0, answered)]
+    read_requested_digits(utterances)
+    assert utterances[1].text == said
+    assert utterances[1].corrections and utterances[0].text == asked
+
+
+@pytest.mark.parametrize(
+    "asked, answered",
+    [
+        ("身份证后四位是多少？", "我不记得了。"),  # an answer in words
+        ("身份证后四位是多少？", "有零二七。"),  # 有 sounds like no digit: nothing is guessed
+        ("身份证后四位是多少？", "三九一六，对吧"),  # digits already
+        ("身份证后四位是多少？", "一起去看看吧"),  # more words follow the four characters
+    ],
+)
+def test_other_answers_are_left_alone(asked, answered):
+    from pipeline.analyze import read_requested_digits
+
+    utterances = [Utterance(0.0, 2.0, asked), Utterance(2.5, 4.0, answered)]
+    read_requested_digits(utterances)
+    assert utterances[1].text == answered
+
+
+def test_digit_sounds():
+    from pipeline.normalize import digit_heard
+
+    assert [digit_heard(c) for c in "林腰酒卿自班"] == ["零", "幺", "九", "七", "四", "八"]
+    assert digit_heard("是") is None and digit_heard("有") is None and digit_heard("好") is None

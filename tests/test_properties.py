@@ -12,7 +12,7 @@ from pipeline.transcript import Utterance
 # Arbitrary Unicode, weighted towards Chinese, digits and punctuation that the stages care about.
 TEXT = st.one_of(
     st.text(),
-    st.text(alphabet=st.sampled_from(list("没有不是炒股买房还款抵押查封停产延期吗？，。0123456789一二三四五六七八九十万元 ")), max_size=200),
+    st.text(alphabet=st.sampled_from(list("没有不是炒股买房还款抵押查封停产延期吗？，。0123456789一二三四五六七八九十万元 后四位尾号林妖酒拨打电话已停机")), max_size=200),
 )
 SPEAKER = st.sampled_from(["agent", "customer", "unknown", "system"])
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
