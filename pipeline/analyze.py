@@ -29,7 +29,8 @@ from .risk import Flag, actions_for, fact_flags, merge_flags, risk_level
 from .speakers import attribute_mono, attribute_two_channel, carrier_kind, merge_turns
 from .vad import pause_points
 from .summary import write_summary
-from .transcript import Utterance
+from .transcript import Utterance, shift_utterances
+from .voice import utterance_voice
 
 # A call counts as a conversation only when the non-system parties said at least this much.
 MIN_CONVERSATION_CHARS = 8
@@ -407,17 +408,6 @@ def _transcribe(transcriber, samples: np.ndarray, channel: str) -> list[Utteranc
     return transcriber.transcribe(samples, channel=channel)
 
 
-def shift_utterances(utterances: list[Utterance], offset_s: float) -> list[Utterance]:
-    """Move a window's utterances (and their words) from window time to recording time."""
-    for utt in utterances:
-        utt.start = round(utt.start + offset_s, 2)
-        utt.end = round(utt.end + offset_s, 2)
-        for word in utt.words:
-            word.start = round(word.start + offset_s, 3)
-            word.end = round(word.end + offset_s, 3)
-    return utterances
-
-
 def _window_mode(channels: list[np.ndarray]) -> str | None:
     """``two`` for two different channels, ``mono`` for one (or dual mono); None while both are silent."""
     if len(channels) == 1:
@@ -437,6 +427,7 @@ def _transcribe_windowed(windows, call: CallSpec, transcriber, classifiers, deta
     """
     mode: str | None = None
     mono: list[Utterance] = []
+    voices: dict[int, np.ndarray | None] = {}
     by_channel: dict[str, list[Utterance]] = {"left": [], "right": []}
     count, end_s = 0, 0.0
     for window in windows:
@@ -449,13 +440,16 @@ def _transcribe_windowed(windows, call: CallSpec, transcriber, classifiers, deta
         elif mode == "mono":
             samples = window.channels[0] if len(window.channels) == 1 or is_dual_mono(window.channels) else np.mean(window.channels, axis=0)
             if not is_silent(samples):
-                mono += shift_utterances(_transcribe(transcriber, samples, "mono"), window.start_s)
+                found = _transcribe(transcriber, samples, "mono")
+                # the window's audio is gone after this loop: keep each utterance's voice frames (about 6 kB per second of speech)
+                voices.update((id(u), utterance_voice(samples, u.start, u.end)) for u in found)
+                mono += shift_utterances(found, window.start_s)
     details.update(channels=2 if mode == "two" else 1, windows=count, window_s=transcriber.settings.window_s)
     if mode == "two":
         utterances, agent_channel, how = attribute_two_channel(by_channel, call.agent_channel, transcriber.lexicon)
         details.update(agent_channel=agent_channel, agent_channel_source=how)
     else:
-        utterances = merge_turns(attribute_mono(mono, transcriber.lexicon, classifiers))
+        utterances = merge_turns(attribute_mono(mono, transcriber.lexicon, classifiers, voice_of=lambda u: voices.get(id(u))))
     return utterances, round(end_s, 3), details
 
 

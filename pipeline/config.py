@@ -92,7 +92,7 @@ class Settings:
     beam_size: int = 5
     prompt: str = "lexicon"  # lexicon: the lexicon's domain sentence as Whisper's initial prompt; none: no prompt
     # Temperature 0 only: a rerun transcribes every call identically, but without Whisper's
-    # sampled fallback for doubtful segments (CER 0.138 instead of 0.112 on the sample batch).
+    # sampled fallback for doubtful segments (CER 0.118 instead of 0.097 on the sample batch).
     deterministic: bool = False
     language: str = "zh"
     vad_filter: bool = True

@@ -313,8 +313,8 @@ class TermCorrector:
                 for term, term_toned, term_plain in self._terms_starting(length, plain[i]):
                     if window == term:
                         break
-                    if splits and toned[i : i + length] != term_toned:
-                        continue  # only a perfect homophone (按和同 → 按合同) may cut a real word
+                    if splits and toned[i : i + length] != term_toned and not self._one_char_off(window, term):
+                        continue  # only a perfect homophone (按和同 → 按合同) or a long term with one character off (进言材料) may cut a real word
                     if real_word and not self._in_context(text, i, i + length, term):
                         continue
                     if self._matches(window, toned[i : i + length], plain[i : i + length], term, term_toned, term_plain):
@@ -338,6 +338,16 @@ class TermCorrector:
             if end - start >= 2 and self._word_freq.get(word, 0) > _REAL_WORD_FREQ:
                 inside.update(range(start + 1, end))
         return inside
+
+    def _one_char_off(self, window: str, term: str) -> bool:
+        """A term of three or more characters, all written but one that sounds nearly the same (its final one
+        letter off: 言 yan, 原 yuan): 言材料 is 原材料 even where jieba reads 进言; 工程开工 keeps its 开 (kai, 款 kuan)."""
+        odd = [k for k, (a, b) in enumerate(zip(window, term)) if a != b]
+        if len(term) < 3 or len(odd) != 1:
+            return False
+        heard, said = (self._lazy_pinyin(ch)[0] for ch in (window[odd[0]], term[odd[0]]))
+        (hi, hf), (si, sf) = _split_syllable(heard), _split_syllable(said)
+        return hi == si and _edit_distance(hf, sf) <= 1
 
     @staticmethod
     def _splits_a_word(inside: set[int], start: int, end: int) -> bool:

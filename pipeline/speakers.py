@@ -174,10 +174,11 @@ def _speaker_model_logits(texts: list[str], classifiers) -> list[float]:
     return logits
 
 
-def attribute_mono(utterances: list[Utterance], lexicon: Lexicon, classifiers=None, samples=None) -> list[Utterance]:
+def attribute_mono(utterances: list[Utterance], lexicon: Lexicon, classifiers=None, samples=None, voice_of=None) -> list[Utterance]:
     """Attribute mono utterances to agent/customer by their words (rules and the speaker model) and turn-taking.
 
-    With the call's ``samples``, a second pass adds the voice (see voice.py):
+    With the call's ``samples`` (or ``voice_of``, an utterance's voice frames kept
+    from audio no longer in memory), a second pass adds the voice (see voice.py):
     how the utterances the words attributed confidently sound says which voice is whose.
     """
     mark_system(utterances, lexicon)
@@ -194,10 +195,10 @@ def attribute_mono(utterances: list[Utterance], lexicon: Lexicon, classifiers=No
         text_scores.append(score)
     switches = [transition(a, b) for a, b in zip(speech, speech[1:])]
     posteriors = _forward_backward([_emission(s) for s in text_scores], switches)
-    if samples is not None:
+    if samples is not None or voice_of is not None:
         from .voice import utterance_voice, voice_log_odds
 
-        voices = [utterance_voice(samples, u.start, u.end) for u in speech]
+        voices = [utterance_voice(samples, u.start, u.end) if samples is not None else voice_of(u) for u in speech]
         odds = voice_log_odds(voices, [p for p, _ in posteriors])
         if odds is not None:
             scores = [s + VOICE_WEIGHT * o for s, o in zip(text_scores, odds)]

@@ -42,3 +42,14 @@ class Utterance:
         else:
             data.pop("words")
         return data
+
+
+def shift_utterances(utterances: list[Utterance], offset_s: float) -> list[Utterance]:
+    """Move utterances (and their words) decoded from a clip or window to their time in the recording."""
+    for utt in utterances:
+        utt.start = round(utt.start + offset_s, 2)
+        utt.end = round(utt.end + offset_s, 2)
+        for word in utt.words:
+            word.start = round(word.start + offset_s, 3)
+            word.end = round(word.end + offset_s, 3)
+    return utterances

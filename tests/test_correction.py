@@ -125,7 +125,7 @@ def test_name_correction_reaches_the_summary():
 
 @pytest.mark.parametrize(
     "heard",
-    ["8万贷款到账以后", "没有任何收入来源", "我这边记录一下", "那套房子转租出去了", "要看回款情况"],
+    ["8万贷款到账以后", "没有任何收入来源", "我这边记录一下", "那套房子转租出去了", "要看回款情况", "二期工程开工晚了"],
 )
 def test_terms_are_not_forced_across_real_words(corrector, heard):
     """A window that cuts a real word in two is not a misheard term (网贷, 核实, 录音, 周转, 还款)."""
@@ -148,6 +148,11 @@ def test_stops_confused_on_the_phone_band(corrector, heard, said):
 @pytest.mark.parametrize("text", ["仓库着火了，货进不去", "工地那边的路不通"])
 def test_stop_confusion_leaves_function_words_alone(corrector, text):
     assert corrector.correct(text)[0] == text
+
+
+def test_a_long_term_one_character_off_may_cut_a_word(corrector):
+    """jieba reads 进言 in 进言材料, but 言 (yan) is one letter from 原 (yuan) and 材料 is written: 原材料."""
+    assert corrector.correct("钱是用来进言材料的")[0] == "钱是用来进原材料的"
 
 
 def test_opening_wei(corrector):
@@ -248,3 +253,28 @@ def test_digit_sounds():
 
     assert [digit_heard(c) for c in "林腰酒卿自班"] == ["零", "幺", "九", "七", "四", "八"]
     assert digit_heard("是") is None and digit_heard("有") is None and digit_heard("好") is None
+
+
+def test_kept_voice_frames_attribute_like_the_audio(lexicon):
+    """Windowed long calls keep each utterance's voice frames instead of the audio: same speakers either way."""
+    import copy
+
+    from pipeline.batch import load_classifiers_if_present
+    from pipeline.speakers import attribute_mono
+
+    speaker_model = load_classifiers_if_present()
+
+    agent_lines = ["您好，我是农商银行贷后管理部的，本次通话将被录音。", "请问贷款资金现在主要用在哪里了？", "那抵押的房产现在是什么情况？", "还款方面有没有困难？"]
+    customer_lines = ["是我，什么事？", "都用来进货了，还有给工人发工资。", "房子还是我们自己住着。", "没有困难，每个月都按时还。"]
+    texts = [t for pair in zip(agent_lines, customer_lines) for t in pair] + ["好的", "好的"]
+    pieces = [_voice(230, 0.6, 1.5, i) if i % 2 == 0 else _voice(130, 1.6, 1.5, i) for i in range(len(texts))]
+    samples = np.concatenate(pieces)
+    utterances = [Utterance(1.5 * i, 1.5 * (i + 1) - 0.2, text) for i, text in enumerate(texts)]
+    with_audio = attribute_mono(copy.deepcopy(utterances), lexicon, speaker_model, samples=samples)
+    frames = {i: utterance_voice(samples, u.start, u.end) for i, u in enumerate(utterances)}
+    kept = copy.deepcopy(utterances)
+    with_frames = attribute_mono(kept, lexicon, speaker_model, voice_of=lambda u: frames[kept.index(u)])
+    assert [(u.speaker, u.speaker_confidence) for u in with_frames] == [(u.speaker, u.speaker_confidence) for u in with_audio]
+    without_voice = attribute_mono(copy.deepcopy(utterances), lexicon, speaker_model)
+    # 好的 alone in the agent's voice: the words alone make it the borrower's, the voice says otherwise
+    assert without_voice[-2].speaker == "customer" and with_audio[-2].speaker != "customer"
