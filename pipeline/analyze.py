@@ -188,9 +188,14 @@ def correct_borrower_name(utterances: list[Utterance], name: str) -> None:
     for utt in utterances:
         text, corrections = corrector.correct(utt.text)
         if corrections:
-            utt.text = text
-            utt.norm_text = normalise_for_extraction(text)
-            utt.corrections = sorted(list(utt.corrections) + [c.__dict__ for c in corrections], key=lambda c: c["start"])
+            _apply_corrections(utt, text, [c.__dict__ for c in corrections])
+
+
+def _apply_corrections(utt: Utterance, text: str, corrections: list[dict]) -> None:
+    """Give an utterance its corrected text (and what extraction reads), recording each change beside the others."""
+    utt.text = text
+    utt.norm_text = normalise_for_extraction(text)
+    utt.corrections = sorted(list(utt.corrections) + corrections, key=lambda c: c["start"])
 
 
 # The agent asks for the last four digits of the ID card (or of a number); the answer follows.
@@ -240,9 +245,8 @@ def _rewrite_digits(utt: Utterance, offset: int, count: int) -> bool:
     if any(ch.isascii() and ch.isdigit() for ch in window):
         spoken = ascii_digits(spoken)  # written like the digits beside them: 自510 → 4510
     if spoken != window:
-        utt.corrections = sorted(list(utt.corrections) + [{"start": offset, "end": offset + count, "original": window, "corrected": spoken}], key=lambda c: c["start"])
-        utt.text = utt.text[:offset] + spoken + utt.text[offset + count :]
-        utt.norm_text = normalise_for_extraction(utt.text)
+        text = utt.text[:offset] + spoken + utt.text[offset + count :]
+        _apply_corrections(utt, text, [{"start": offset, "end": offset + count, "original": window, "corrected": spoken}])
     return True
 
 

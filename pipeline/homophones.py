@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from itertools import product
 from typing import Callable
 
-from .normalize import Correction, _jieba_freq
+from .normalize import Correction, _jieba_freq, _split_syllable, syllables_close
 
 # Dictionary words rarer than this are not offered as replacements (typos and
 # odd entries in jieba's dictionary).
@@ -47,15 +47,13 @@ WORD_BONUS = 1.0
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _FUZZY_INITIAL = {"zh": "z", "ch": "c", "sh": "s", "n": "l"}
 _FUZZY_FINAL = (("ing", "in"), ("eng", "en"), ("ang", "an"))
-_INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "r", "z", "c", "s", "y", "w")
 _LOCK = threading.Lock()
 _NUMERALS = set("零〇一二两三四五六七八九十百千万亿")
 
 
 def fuzzy_syllable(syllable: str) -> str:
     """The key two commonly confused syllables share: 龙/农 → long, 临/林 → lin."""
-    initial = next((i for i in _INITIALS if syllable.startswith(i)), "")
-    final = syllable[len(initial):]
+    initial, final = _split_syllable(syllable)
     initial = _FUZZY_INITIAL.get(initial, initial)
     for long, short in _FUZZY_FINAL:
         if final.endswith(long):
@@ -274,9 +272,9 @@ class NameCorrector:
         return self._lazy(text, errors=lambda x: ["?"] * len(x))
 
     def _fit(self, out: list[str], heard: list[str], i: int) -> str | None:
-        from .normalize import syllables_close
-
         for form, said in self._forms:
+            if not syllables_close(heard[i], said[0]):
+                continue  # every syllable must sound close: the first rules out most places cheaply
             window = "".join(out[i : i + len(form)])
             if len(window) < len(form) or window == form:
                 continue

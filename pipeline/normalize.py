@@ -82,8 +82,7 @@ def spoken_one(text: str) -> tuple[str, list[tuple[int, str]]]:
 # initials the telephone band confuses (fricatives and stops lose their cues above 3.4 kHz).
 _DIGIT_READINGS = {"ling": "零", "yi": "一", "yao": "幺", "er": "二", "liang": "两", "san": "三", "si": "四", "wu": "五", "liu": "六", "qi": "七", "ba": "八", "jiu": "九"}
 _PHONE_INITIALS = (frozenset({"z", "c", "s", "zh", "ch", "sh"}), frozenset({"b", "d", "g"}), frozenset({"p", "t", "k"}), frozenset({"j", "q", "x"}), frozenset({"n", "l"}))
-# Never read as a digit: too common as words (是 would be 四, 十 is no single digit).
-_NOT_DIGITS = frozenset("不的了是在有也就都没很十时事")
+
 
 
 def _initials_confusable(a: str, b: str) -> bool:
@@ -172,8 +171,11 @@ _FUZZY_INITIALS = {
 }
 # Characters so common that a term is never made by changing one into another sound.
 _FUNCTION_CHARS = frozenset("不的了是在有也就都没很")
+# Never read as a digit: the function words (是 would be 四), and 十 (no single digit) with its sound-alikes.
+_NOT_DIGITS = _FUNCTION_CHARS | frozenset("十时事")
 
 
+@lru_cache(maxsize=1 << 16)
 def syllables_close(a: str, b: str) -> bool:
     """Same toneless syllable, the same initial with a similar final, or a commonly confused initial with the same final."""
     if a == b:
