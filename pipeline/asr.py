@@ -113,15 +113,16 @@ def too_fast_to_be_said(text: str, duration_s: float, confidence: float) -> bool
     return chars > 3 + MAX_CHARS_PER_S * duration_s and confidence < IMPOSSIBLE_MAX_CONFIDENCE
 
 
-_ONLY_A_LOOP = re.compile(r"(.{2,12}?)\1{3,}(.*)|(.)\3{5,}()")
+_ONLY_A_LOOP = re.compile(r".?(?:(.{2,12}?)\1{3,}(.*)|(.)\3{5,}())")
 _LOOP_PUNCT = re.compile(r"[\s，。,.!！?？、…：:]")
 
 
 def only_a_loop(text: str) -> bool:
-    """Nothing but one phrase said four or more times (a character six or more), maybe cut off at the end.
+    """Nothing but one phrase said four or more times (a character six or more), maybe cut off at the
+    end and after at most one other character.
 
-    That is Whisper looping over noise (自行自行自行…自), not a person: the
-    segment goes, where ``cut_loops`` would keep one copy of a loop inside speech.
+    That is Whisper looping over noise (自行自行自行…自, 请问问问问…), not a person:
+    the segment goes, where ``cut_loops`` would keep one copy of a loop inside speech.
     """
     match = _ONLY_A_LOOP.fullmatch(_LOOP_PUNCT.sub("", text))
     if match is None:
