@@ -114,8 +114,8 @@ def _code(flag) -> str:
     return flag["code"] if isinstance(flag, dict) else flag.code
 
 
-def _severity(flag) -> str:
-    return flag["severity"] if isinstance(flag, dict) else flag.severity
+def _severity(flag) -> str | None:
+    return flag.get("severity") if isinstance(flag, dict) else flag.severity
 
 
 def risk_level(flags: list) -> str:
