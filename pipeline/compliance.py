@@ -35,15 +35,17 @@ def required_topics(manifest: dict) -> list[str]:
     return topics
 
 
-_ASKED = r"(?:先生|女士|小姐|老板|总|经理)?(?:本人)?(?:吗|吧|么|嘛|是吧|对吧|是吗|是不是|[？?])"
+# Asked, not presumed: 吗 or a question mark right after the name (a tag like 是吧 presumes).
+_ASKED = r"(?:先生|女士|小姐|老板|总|经理)?(?:本人)?(?:吗|么|是吗|是不是|[？?])"
 
 
 def asks_for_borrower(text: str, borrower_name: str) -> bool:
-    """The agent asks whether the person is the borrower by name: 谢广才是吧？ 是赵六吗？
+    """The agent asks whether the person is the borrower by name: 是赵六吗？ 赵六？
 
     The identity rule (models/patterns.jsonl, ag_identity) cannot know names;
     here the manifest's name (two characters or more), asked as a question,
-    counts as a check. The name said in a greeting (赵六您好) does not.
+    counts as a check. The name in a greeting (赵六您好) or in a presumptive
+    tag that goes straight on to the debt (赵六是吧？你这个月…) does not.
     """
     name = str(borrower_name or "").strip()
     if len(name) < 2:

@@ -181,7 +181,7 @@ def call(*turns: tuple[str, str], manifest: dict | None = None) -> dict:
 
 def test_threatening_agent_does_not_make_a_good_borrower_a_credit_risk():
     summary = call(
-        ("agent", "赵六是吧？我是城北银行的，通话有录音。你这个月再不还，就把你拉进黑名单，还要找你单位领导。"),
+        ("agent", "是赵六吗？我是城北银行的，通话有录音。你这个月再不还，就把你拉进黑名单，还要找你单位领导。"),
         ("customer", "我每个月都按时还的，一直没逾期，你们这样我要去投诉。"),
     )
     codes = {f["code"] for f in summary["flags"]}
@@ -229,7 +229,9 @@ def compliance_of(agent_text: str, name: str = "赵六") -> dict:
         ("您好，麻烦您报一下身份证后四位。", True),
         ("跟您核对一下出生日期。", True),
         ("您在我行预留的手机号是多少？", True),
-        ("赵六是吧？我是城北银行的。", True),
+        ("喂，是赵六吗？", True),
+        ("请问是赵六本人吧？", True),
+        ("赵六是吧？我是城北银行的，你这个月还款怎么又拖了？", False),  # presumed, not asked
         ("您好，赵总，我是城北银行贷后部的小王。", False),
         ("赵总您好，跟您回访一下贷款的情况。", False),
         ("您好，赵六，我是城北银行的。", False),
