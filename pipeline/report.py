@@ -489,12 +489,13 @@ def _history_html(summary: dict) -> str:
     for call in sorted(history, key=lambda h: str(h.get("called_at") or ""), reverse=True):
         risk = call.get("risk_level") if call.get("risk_level") in RISK_LEVELS else ""
         flags = " ".join(_flag_chip(str(c)) for c in call.get("flags") or [])
+        conduct = call.get("conduct_level") if call.get("conduct_level") in CONDUCT_LEVELS else ""  # empty for a v1 history entry
         rows.append(
             f"<tr><td>{_esc(_time_display(str(call.get('called_at') or '')))}</td><td>{_attr(call.get('call_id'))}</td>"
-            f"<td>{_badge(risk)}</td><td>{flags or '—'}</td><td>{_esc(call.get('summary_zh'))}</td></tr>"
+            f"<td>{_badge(risk)}</td><td>{_conduct_badge(conduct)}</td><td>{flags or '—'}</td><td>{_esc(call.get('summary_zh'))}</td></tr>"
         )
     return (
-        '<h3>该笔贷款的历次回访</h3><table class="history"><thead><tr><th>时间</th><th>通话</th><th>风险</th>'
+        '<h3>该笔贷款的历次回访</h3><table class="history"><thead><tr><th>时间</th><th>通话</th><th>风险</th><th>通话行为</th>'
         f'<th>标记</th><th>摘要</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
     )
 
