@@ -589,9 +589,15 @@ def _overview_html(summaries: list[dict], run_info: dict | None = None) -> str:
         if flag_counts[c]
     ]
     flags_chart = _bars(flag_rows, total) if flag_rows else '<p class="muted">本批次无风险标记。</p>'
+    conducts = Counter(_conduct(s) for s in summaries)
+    conduct_rows = [
+        (_conduct_name(c), f"risk-{'low' if c == 'none' else c}", conducts[c], f' data-set-filter="conduct" data-value="{c}"')
+        for c in ("high", "medium", "none")
+    ]
     return (
         f'<section id="overview" class="overview"><h2>本批次概览</h2><div class="cards">{cards_html}</div>'
         f'<div class="charts"><div class="chart"><h3>风险等级分布</h3>{_bars(risk_rows, total)}</div>'
+        f'<div class="chart"><h3>通话行为等级分布</h3>{_bars(conduct_rows, total)}</div>'
         f'<div class="chart"><h3>风险标记分布</h3>{flags_chart}</div></div>'
         f'<div class="lists">{_callback_list(callbacks)}{_failed_list(failed)}'
         f'{_manifest_errors_list((run_info or {}).get("manifest_errors"))}</div></section>'

@@ -68,6 +68,7 @@ def test_v1_output_folder_is_read_by_report_parquet_xlsx_and_eval(tmp_path):
     render_report([old], out / "report.html")
     html = (out / "report.html").read_text(encoding="utf-8")
     assert 'data-conduct="high"' in html and f'name="huifang-schema-version" content="{SCHEMA_VERSION}"' in html
+    assert '<select data-filter="conduct">' in html and 'data-set-filter="conduct" data-value="high"' in html
     write_parquet(out, [old])
     row = pq.read_table(out / "calls.parquet").to_pylist()[0]
     assert row["schema_version"] == 1 and row["conduct_level"] == "high"
