@@ -17,12 +17,12 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from pipeline.batch import RunSummary, TransientError, finish_batch, give_up_call, plan_batch, process_call, write_row_errors
 from pipeline.config import Settings
 from pipeline.errors import HuifangError
-from pipeline.labels import FLAG_NAMES_ZH, RISK_NAMES_ZH
+from pipeline.labels import CONDUCT_NAMES_ZH, FLAG_NAMES_ZH, RISK_NAMES_ZH
 from pipeline.manifest import CallSpec
 from pipeline.outputs import call_json_path, read_call, remove_stale_temps
 from pipeline.privacy import mask_pii
+from pipeline.risk import LEVEL_RANK, conduct_level_of, worse_level
 
-_RISK_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 # Set by the CLI for a terminal progress bar; not a flow parameter (parameters must serialise).
 _progress_hook = None
 
@@ -67,11 +67,12 @@ def _publish_artifacts(run: RunSummary, out_dir: Path, call_ids: list[str]) -> N
                 "call_id": mask_pii(call_id),
                 "loan_id": mask_pii(summary.get("loan_id") or ""),
                 "risk": RISK_NAMES_ZH.get(summary.get("risk_level") or "", "失败"),
+                "conduct": CONDUCT_NAMES_ZH.get(conduct_level_of(summary) or "", "—"),
                 "flags": "、".join(FLAG_NAMES_ZH[f["code"]] for f in summary.get("flags", [])),
-                "_order": _RISK_ORDER.get(summary.get("risk_level") or "", 9),
+                "_order": LEVEL_RANK.get(worse_level(summary.get("risk_level"), conduct_level_of(summary)) or "", 9),
             })
     rows.sort(key=lambda r: (r.pop("_order"), r["call_id"]))
-    create_table_artifact(key="flagged-calls", table=rows or [{"call_id": "-", "loan_id": "-", "risk": "-", "flags": "无风险标记"}], description="今晚有风险标记或失败的通话（按风险排序）")
+    create_table_artifact(key="flagged-calls", table=rows or [{"call_id": "-", "loan_id": "-", "risk": "-", "conduct": "-", "flags": "无风险标记"}], description="今晚有风险标记或失败的通话（按风险等级与通话行为等级中较严重者排序）")
     digest = (
         f"# 贷后回访夜间分析\n\n- 批次：{mask_pii(Path(run.batch).name)}\n- 通话：{run.total}，已分析 {run.analyzed}，失败 {run.failed}，"
         f"跳过（已完成）{run.skipped}\n- 有风险标记的通话：{len(rows)}\n- 报告：{run.report}\n"

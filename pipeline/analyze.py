@@ -25,7 +25,8 @@ from .lexicon import Lexicon, load_lexicon
 from .manifest import CallSpec
 from .normalize import ascii_digits, digit_heard, normalise_for_extraction
 from .privacy import mask_pii
-from .risk import Flag, actions_for, fact_flags, merge_flags, risk_level
+from .uncertainty import needs_review
+from .risk import Flag, actions_for, conduct_level, fact_flags, merge_flags, risk_level, use_fits_purpose
 from .speakers import attribute_mono, attribute_two_channel, carrier_kind, merge_turns
 from .vad import pause_points
 from .summary import write_summary
@@ -106,19 +107,6 @@ def _signal_flags(matches: list[Match], utterances: list[Utterance], facts: dict
     return [Flag(code, reasons[code][0], reasons[code][1], sorted(set(idx))) for code, idx in by_code.items()]
 
 
-def _purpose_category(purpose: str, lexicon: Lexicon) -> str | None:
-    if not purpose:
-        return None
-    for rule in lexicon.rules:
-        if rule.kind == "fund_use" and rule.value not in ("refused",) and rule.pattern.search(purpose):
-            return rule.value
-    if any(w in purpose for w in ("经营", "周转", "采购", "生产", "项目", "建设", "工程", "设备", "原材料", "流动")):
-        return "business_operation"
-    if any(w in purpose for w in ("消费", "装修", "购车", "旅游", "教育")):
-        return "consumption"
-    return None
-
-
 # Specific business uses a contract can name. A contract for working capital
 # (经营周转, 流动资金) allows any of them; a contract for equipment does not
 # allow spending the money on wages.
@@ -135,18 +123,23 @@ def business_uses(text: str) -> set[str]:
     return {name for name, pattern in BUSINESS_USES.items() if pattern.search(text)}
 
 
-def matches_contract(fund_use: str, purpose: str, lexicon: Lexicon, evidence_texts: list[str] | None = None, admitted_mismatch: bool = False) -> bool | None:
-    """Whether the stated use fits the contract's purpose; None when the use is unknown."""
-    if fund_use in ("not_mentioned", "refused"):
+def matches_contract(fund_use: str, purpose: str, lexicon: Lexicon | None = None, evidence_texts: list[str] | None = None, admitted_mismatch: bool = False) -> bool | None:
+    """Whether the stated use fits the contract's purpose; None when the use is unknown.
+
+    The loan's type (``risk.loan_type``) decides which use is proper: consumption
+    on a consumer or renovation loan, business_operation on every other loan;
+    stocks, property, other debts and lending on never fit. On a business-type
+    loan for one named thing (equipment, not working capital), a stated
+    business use of another kind (wages, rent) does not fit either.
+    """
+    fits = use_fits_purpose(fund_use, purpose)
+    if fits is None:
         return None
     if admitted_mismatch:
         return False  # the borrower said so
-    category = _purpose_category(purpose, lexicon)
-    if category is None:
-        return fund_use == "business_operation"
-    if fund_use != category:
+    if not fits:
         return False
-    if category == "business_operation" and evidence_texts:
+    if fund_use == "business_operation" and evidence_texts:
         allowed = business_uses(purpose)
         stated = set().union(*(business_uses(t) for t in evidence_texts))
         general = any(w in purpose for w in ("周转", "流动资金", "经营"))
@@ -280,6 +273,7 @@ def analyze_transcript(
         facts_json[fact] = {
             "value": decision.value,
             "confidence": decision.confidence,
+            "needs_review": needs_review(decision),
             "evidence": _evidence(utterances, decision.evidence, decision.matches),
             "method": decision.method,
             "evidence_idx": decision.evidence,
@@ -290,12 +284,13 @@ def analyze_transcript(
     fund["matches_contract"] = matches_contract(fund["value"], manifest.get("loan_purpose", ""), lexicon, fund_texts, admitted)
     facts_json["fund_use"] = {"value": fund["value"], "matches_contract": fund["matches_contract"], **{k: v for k, v in fund.items() if k not in ("value", "matches_contract")}}
 
-    flags = fact_flags(facts_json, outcome.value)
+    flags = fact_flags(facts_json, outcome.value, manifest.get("loan_purpose", ""))
     if connected:
         flags += _signal_flags(matches, utterances, decisions)
     compliance = assess(utterances, matches, facts_json, manifest, outcome.value)
     flags = merge_flags(flags + compliance.flags)
-    level = risk_level(flags)
+    level = risk_level(flags)  # credit flags only
+    conduct = conduct_level(flags)  # conduct flags only
     actions = actions_for(flags, level, decisions["fund_use"].value, decisions["fund_use"].confidence)
     if outcome.value != "connected":
         flags_evidence = outcome.evidence
@@ -333,6 +328,7 @@ def analyze_transcript(
             for f in flags
         ],
         "risk_level": level,
+        "conduct_level": conduct,
         "actions": actions,
         "agent_compliance": compliance.to_json(),
         "summary_zh": "",
@@ -354,9 +350,10 @@ def failed_summary(call_id: str, manifest: dict, error: str, *, audio_path: str 
         "call_outcome": None,
         "duration_s": None,
         "transcript": [],
-        "facts": {fact: {"value": None, "confidence": None, "evidence": [], **({"matches_contract": None} if fact == "fund_use" else {})} for fact in FACTS},
+        "facts": {fact: {"value": None, "confidence": None, "needs_review": False, "evidence": [], **({"matches_contract": None} if fact == "fund_use" else {})} for fact in FACTS},
         "flags": [],
         "risk_level": None,
+        "conduct_level": None,
         "actions": [],
         "agent_compliance": {"recording_disclosed": None, "identity_verified": None, "topics_covered": [], "topics_missing": [], "prohibited_language": []},
         "summary_zh": f"本通录音无法分析：{mask_pii(error)}",

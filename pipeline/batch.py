@@ -20,6 +20,7 @@ from . import __version__
 from .analyze import analyze_call_keeping_raw, failed_summary
 from .config import Settings
 from .errors import HuifangError
+from .labels import SCHEMA_VERSION
 from .manifest import CallSpec, RowError, read_manifest
 from .model_store import sha256_of
 from .outputs import FILE_MODE, atomic_write_text, call_json_path, read_call, restricted_key, write_call, write_parquet, write_restricted
@@ -119,6 +120,8 @@ def finished_summary(out_dir: Path, call: CallSpec, key: str, keep_raw: bool = F
         summary = read_call(path)
     except (OSError, ValueError):
         return None
+    if summary.get("schema_version") != SCHEMA_VERSION:
+        return None  # written under an older contract (a v1 output folder): analysed again
     if summary.get("status") == "analyzed" and (summary.get("analysis") or {}).get("key") == key:
         return summary
     return None

@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_keep_raw_option(run)
     _add_model_options(run)
 
-    ev = sub.add_parser("eval", help="score a run against truth labels", description="Run (or reuse) the analysis of a batch and score it against truth.json: CER, domain-term recall, speaker accuracy, call outcome, facts, flags and risk level. Writes <out>/eval.json and prints a table.")
+    ev = sub.add_parser("eval", help="score a run against truth labels", description="Run (or reuse) the analysis of a batch and score it against truth.json: CER, domain-term recall, speaker accuracy, call outcome, facts, flags (credit and conduct apart), risk level and conduct level. Writes <out>/eval.json and prints a table.")
     ev.add_argument("batch", type=Path, help="batch folder holding manifest.csv and the recordings")
     ev.add_argument("--truth", type=Path, required=True, help="truth labels (truth.json)")
     ev.add_argument("--out", type=Path, default=None, help="output folder of the run to score (default out/<batch name>); calls already analysed there are reused")

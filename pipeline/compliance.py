@@ -1,6 +1,11 @@
-"""Agent compliance: recording notice, identity check, required topics, prohibited language."""
+"""Agent compliance: recording notice, identity check, required topics, prohibited language.
+
+What it finds becomes AGENT_NONCOMPLIANCE, a conduct flag (contract v2): it
+sets the call's conduct_level, never the loan's risk_level.
+"""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .extract import Match
@@ -30,6 +35,24 @@ def required_topics(manifest: dict) -> list[str]:
     return topics
 
 
+# Asked, not presumed: 吗 or a question mark right after the name (a tag like 是吧 presumes).
+_ASKED = r"(?:先生|女士|小姐|老板|总|经理)?(?:本人)?(?:吗|么|是吗|是不是|[？?])"
+
+
+def asks_for_borrower(text: str, borrower_name: str) -> bool:
+    """The agent asks whether the person is the borrower by name: 是赵六吗？ 赵六？
+
+    The identity rule (models/patterns.jsonl, ag_identity) cannot know names;
+    here the manifest's name (two characters or more), asked as a question,
+    counts as a check. The name in a greeting (赵六您好) or in a presumptive
+    tag that goes straight on to the debt (赵六是吧？你这个月…) does not.
+    """
+    name = str(borrower_name or "").strip()
+    if len(name) < 2:
+        return False
+    return re.search(re.escape(name) + _ASKED, text) is not None
+
+
 @dataclass
 class Compliance:
     recording_disclosed: bool
@@ -54,6 +77,8 @@ def assess(utterances: list[Utterance], matches: list[Match], facts: dict, manif
     agent_matches = [m for m in matches if m.kind == "agent" and utterances[m.utterance].speaker in ("agent", "unknown")]
     recording = [m for m in agent_matches if m.value == "recording_notice"]
     identity = [m for m in agent_matches if m.value == "identity_check"]
+    borrower = manifest.get("borrower_name", "")
+    identity += [i for i, u in enumerate(utterances) if u.speaker in ("agent", "unknown") and asks_for_borrower(u.text, borrower)]
     covered = {m.value for m in matches if m.kind == "topic" and utterances[m.utterance].speaker in ("agent", "unknown")}
     covered |= {fact for fact, decision in facts.items() if decision["value"] != "not_mentioned"}
     required = required_topics(manifest)

@@ -1,14 +1,20 @@
-"""Scoring a run against truth labels: CER, domain-term recall, speakers, outcome, facts, flags, risk."""
+"""Scoring a run against truth labels: CER, domain-term recall, speakers, outcome, facts, flags, risk and conduct.
+
+Credit flags and conduct flags are scored apart (contract v2), as are
+risk_level and conduct_level. A v1 run (no conduct_level) is scored with the
+conduct level its flags give.
+"""
 from __future__ import annotations
 
 import json
 import re
 from pathlib import Path
 
-from .labels import FACTS
+from .labels import CONDUCT_FLAGS, CREDIT_FLAGS, FACTS
 from .lexicon import Lexicon, load_lexicon
 from .normalize import normalise_numbers, to_simplified
 from .privacy import mask_pii
+from .risk import conduct_level, conduct_level_of
 
 _NON_TEXT = re.compile(r"[^\w\u4e00-\u9fff*]+")
 
@@ -70,9 +76,10 @@ def evaluate(summaries: dict[str, dict], truth: dict, lexicon: Lexicon | None = 
     errors = ref_chars = 0
     terms_ref = terms_found = 0
     spk = {"two_channel": [0, 0], "mono": [0, 0]}
-    outcome_ok = risk_ok = 0
+    outcome_ok = risk_ok = conduct_ok = 0
     fact_ok = {fact: 0 for fact in FACTS}
     tp = fp = fn = 0
+    kind_counts = {"credit": [0, 0, 0], "conduct": [0, 0, 0]}  # tp, fp, fn
     per_call = {}
     for call_id, expected in calls.items():
         summary = summaries.get(call_id) or {"status": "missing", "transcript": [], "facts": {}, "flags": []}
@@ -89,6 +96,8 @@ def evaluate(summaries: dict[str, dict], truth: dict, lexicon: Lexicon | None = 
         bucket[1] += total
         outcome_ok += summary.get("call_outcome") == expected["call_outcome"]
         risk_ok += summary.get("risk_level") == expected["risk_level"]
+        got_conduct, want_conduct = conduct_level_of(summary), _truth_conduct(expected)
+        conduct_ok += got_conduct == want_conduct
         got_facts = {f: (summary.get("facts", {}).get(f) or {}).get("value") for f in FACTS}
         for fact in FACTS:
             fact_ok[fact] += got_facts[fact] == expected["facts"][fact]
@@ -97,11 +106,18 @@ def evaluate(summaries: dict[str, dict], truth: dict, lexicon: Lexicon | None = 
         tp += len(got_flags & want_flags)
         fp += len(got_flags - want_flags)
         fn += len(want_flags - got_flags)
+        for kind, codes in (("credit", set(CREDIT_FLAGS)), ("conduct", set(CONDUCT_FLAGS))):
+            got, want = got_flags & codes, want_flags & codes
+            counts = kind_counts[kind]
+            counts[0] += len(got & want)
+            counts[1] += len(got - want)
+            counts[2] += len(want - got)
         per_call[call_id] = {
             "status": summary.get("status"),
             "cer": round(distance / max(1, len(ref)), 4),
             "call_outcome": [summary.get("call_outcome"), expected["call_outcome"]],
             "risk_level": [summary.get("risk_level"), expected["risk_level"]],
+            "conduct_level": [got_conduct, want_conduct],
             "facts_wrong": {f: [got_facts[f], expected["facts"][f]] for f in FACTS if got_facts[f] != expected["facts"][f]},
             "flags_missed": sorted(want_flags - got_flags),
             "flags_extra": sorted(got_flags - want_flags),
@@ -120,9 +136,27 @@ def evaluate(summaries: dict[str, dict], truth: dict, lexicon: Lexicon | None = 
         "fact_accuracy": {fact: round(count / n, 4) for fact, count in fact_ok.items()},
         "flag_precision": round(tp / max(1, tp + fp), 4),
         "flag_recall": round(tp / max(1, tp + fn), 4),
+        "credit_flag_precision": _ratio(kind_counts["credit"], "precision"),
+        "credit_flag_recall": _ratio(kind_counts["credit"], "recall"),
+        "conduct_flag_precision": _ratio(kind_counts["conduct"], "precision"),
+        "conduct_flag_recall": _ratio(kind_counts["conduct"], "recall"),
         "risk_level_accuracy": round(risk_ok / n, 4),
+        "conduct_level_accuracy": round(conduct_ok / n, 4),
         "per_call": per_call,
     }
+
+
+def _truth_conduct(expected: dict) -> str:
+    """The truth's conduct_level (v2), or what its flag severities give (a v1 truth file)."""
+    if expected.get("conduct_level"):
+        return expected["conduct_level"]
+    severity = expected.get("flag_severity") or {}
+    return conduct_level([{"code": code, "severity": level} for code, level in severity.items()])
+
+
+def _ratio(counts: list[int], which: str) -> float:
+    tp, fp, fn = counts
+    return round(tp / max(1, tp + (fp if which == "precision" else fn)), 4)
 
 
 def load_truth(path: Path) -> dict:
@@ -149,7 +183,12 @@ def format_table(scores: dict) -> str:
         *((f"fact accuracy: {fact}", value) for fact, value in scores["fact_accuracy"].items()),
         ("flag precision", scores["flag_precision"]),
         ("flag recall", scores["flag_recall"]),
+        ("  credit flags precision", scores["credit_flag_precision"]),
+        ("  credit flags recall", scores["credit_flag_recall"]),
+        ("  conduct flags precision", scores["conduct_flag_precision"]),
+        ("  conduct flags recall", scores["conduct_flag_recall"]),
         ("risk level accuracy", scores["risk_level_accuracy"]),
+        ("conduct level accuracy", scores["conduct_level_accuracy"]),
     ]
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from .labels import FACTS
+from .risk import conduct_level_of
 
 # Outputs hold personal financial data: readable by the owner and group only.
 FILE_MODE = 0o640
@@ -133,6 +134,7 @@ def flatten(summary: dict) -> dict:
     manifest = summary.get("manifest") or {}
     compliance = summary.get("agent_compliance") or {}
     row = {
+        "schema_version": summary.get("schema_version"),
         "call_id": summary["call_id"],
         "loan_id": summary.get("loan_id"),
         "borrower_name": manifest.get("borrower_name"),
@@ -142,6 +144,7 @@ def flatten(summary: dict) -> dict:
         "call_outcome": summary.get("call_outcome"),
         "duration_s": summary.get("duration_s"),
         "risk_level": summary.get("risk_level"),
+        "conduct_level": conduct_level_of(summary),
         "flags": ",".join(f["code"] for f in summary.get("flags", [])),
         "flag_severities": ",".join(f"{f['code']}:{f['severity']}" for f in summary.get("flags", [])),
         "actions": ",".join(summary.get("actions", [])),
@@ -157,6 +160,7 @@ def flatten(summary: dict) -> dict:
         decision = summary.get("facts", {}).get(fact, {})
         row[fact] = decision.get("value")
         row[f"{fact}_confidence"] = decision.get("confidence")
+        row[f"{fact}_needs_review"] = decision.get("needs_review")
     row["fund_use_matches_contract"] = summary.get("facts", {}).get("fund_use", {}).get("matches_contract")
     return row
 

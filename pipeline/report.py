@@ -21,6 +21,8 @@ from urllib.parse import quote
 
 from .labels import (
     ACTION_NAMES_ZH,
+    CONDUCT_LEVELS,
+    CONDUCT_NAMES_ZH,
     FACT_NAMES_ZH,
     FACTS,
     FLAG_CODES,
@@ -28,12 +30,14 @@ from .labels import (
     OUTCOME_NAMES_ZH,
     RISK_LEVELS,
     RISK_NAMES_ZH,
+    SCHEMA_VERSION,
     SPEAKER_NAMES_ZH,
     SPEAKERS,
     VALUE_NAMES_ZH,
 )
 from .outputs import atomic_write
 from .privacy import mask_pii
+from .risk import LEVEL_RANK, conduct_level_of, worse_level
 
 __all__ = ["render_report", "write_reviewers_xlsx", "urgency_key"]
 
@@ -189,6 +193,18 @@ def _risk_name(risk: str) -> str:
     return "失败" if risk == "failed" else RISK_NAMES_ZH.get(risk, "未知")
 
 
+def _conduct(summary: dict) -> str:
+    """The row's conduct key: none/medium/high (a v1 summary's from its flags), or '' when unknown (failed)."""
+    if _is_failed(summary):
+        return ""
+    level = conduct_level_of(summary)
+    return level if level in CONDUCT_LEVELS else ""
+
+
+def _conduct_name(conduct: str) -> str:
+    return CONDUCT_NAMES_ZH.get(conduct, "—")
+
+
 def _needs_callback(summary: dict) -> bool:
     return not _is_failed(summary) and (
         summary.get("call_outcome") in _CALLBACK_OUTCOMES
@@ -204,11 +220,12 @@ def _fact_value_zh(fact: str, value: Any) -> str:
 
 
 def urgency_key(summary: dict) -> tuple:
-    """Sort key, most urgent first: critical > high > medium > low, then failed, then more flags."""
+    """Sort key, most urgent first by the worse of risk_level and conduct_level (critical > high > medium > low/none), then failed, then more flags."""
     if _is_failed(summary):
         rank: float = _FAILED_RANK
     else:
-        rank = _RISK_RANK.get(summary.get("risk_level") or "", _UNKNOWN_RANK)
+        worst = worse_level(summary.get("risk_level"), conduct_level_of(summary))
+        rank = LEVEL_RANK.get(worst or "", _UNKNOWN_RANK)
     return (rank, -len(_flags(summary)), _called_at(summary), str(summary.get("call_id") or ""))
 
 
@@ -326,6 +343,12 @@ def _badge(risk: str) -> str:
     return f'<span class="badge risk-{html.escape(risk or "unknown")}">{_risk_name(risk)}</span>'
 
 
+def _conduct_badge(conduct: str) -> str:
+    if not conduct:
+        return "—"
+    return f'<span class="badge conduct-{html.escape(conduct)}" title="通话行为等级">{_conduct_name(conduct)}</span>'
+
+
 def _flag_chip(code: str, severity: str | None = None) -> str:
     sev = f" sev-{html.escape(severity)}" if severity in ("medium", "high") else ""
     return f'<span class="chip{sev}" title="{_attr(code)}">{html.escape(FLAG_NAMES_ZH.get(code, code))}</span>'
@@ -358,6 +381,7 @@ def _call_header(summary: dict) -> str:
     meta = "".join(f"<span><b>{k}</b> {v}</span>" for k, v in facts if v)
     return (
         f'<header class="call-head"><div class="call-title"><h2>{_badge(risk)} 通话 {_attr(call_id)}</h2>'
+        f'<span class="levels">风险等级 {_badge(risk)} 通话行为 {_conduct_badge(_conduct(summary))}</span>'
         f'<div class="call-tools no-print"><button type="button" class="print-one">打印本通话</button>'
         f'<a href="#calls-list">返回列表 ↑</a></div></div><div class="call-meta">{meta}</div></header>'
     )
@@ -465,12 +489,13 @@ def _history_html(summary: dict) -> str:
     for call in sorted(history, key=lambda h: str(h.get("called_at") or ""), reverse=True):
         risk = call.get("risk_level") if call.get("risk_level") in RISK_LEVELS else ""
         flags = " ".join(_flag_chip(str(c)) for c in call.get("flags") or [])
+        conduct = call.get("conduct_level") if call.get("conduct_level") in CONDUCT_LEVELS else ""  # empty for a v1 history entry
         rows.append(
             f"<tr><td>{_esc(_time_display(str(call.get('called_at') or '')))}</td><td>{_attr(call.get('call_id'))}</td>"
-            f"<td>{_badge(risk)}</td><td>{flags or '—'}</td><td>{_esc(call.get('summary_zh'))}</td></tr>"
+            f"<td>{_badge(risk)}</td><td>{_conduct_badge(conduct)}</td><td>{flags or '—'}</td><td>{_esc(call.get('summary_zh'))}</td></tr>"
         )
     return (
-        '<h3>该笔贷款的历次回访</h3><table class="history"><thead><tr><th>时间</th><th>通话</th><th>风险</th>'
+        '<h3>该笔贷款的历次回访</h3><table class="history"><thead><tr><th>时间</th><th>通话</th><th>风险</th><th>通话行为</th>'
         f'<th>标记</th><th>摘要</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
     )
 
@@ -548,6 +573,7 @@ def _overview_html(summaries: list[dict], run_info: dict | None = None) -> str:
         ("通话总数", total, ""),
         ("严重 / 高风险", risks["critical"] + risks["high"], "risk-high"),
         ("有风险标记", flagged, "risk-medium"),
+        ("通话行为问题", sum(1 for s in summaries if _conduct(s) in ("medium", "high")), "risk-medium"),
         ("需回拨", len(callbacks), ""),
         ("处理失败", len(failed), "risk-failed" if failed else ""),
     ]
@@ -563,9 +589,15 @@ def _overview_html(summaries: list[dict], run_info: dict | None = None) -> str:
         if flag_counts[c]
     ]
     flags_chart = _bars(flag_rows, total) if flag_rows else '<p class="muted">本批次无风险标记。</p>'
+    conducts = Counter(_conduct(s) for s in summaries)
+    conduct_rows = [
+        (_conduct_name(c), f"risk-{'low' if c == 'none' else c}", conducts[c], f' data-set-filter="conduct" data-value="{c}"')
+        for c in ("high", "medium", "none")
+    ]
     return (
         f'<section id="overview" class="overview"><h2>本批次概览</h2><div class="cards">{cards_html}</div>'
         f'<div class="charts"><div class="chart"><h3>风险等级分布</h3>{_bars(risk_rows, total)}</div>'
+        f'<div class="chart"><h3>通话行为等级分布</h3>{_bars(conduct_rows, total)}</div>'
         f'<div class="chart"><h3>风险标记分布</h3>{flags_chart}</div></div>'
         f'<div class="lists">{_callback_list(callbacks)}{_failed_list(failed)}'
         f'{_manifest_errors_list((run_info or {}).get("manifest_errors"))}</div></section>'
@@ -609,6 +641,7 @@ def _select(key: str, label: str, options: list[tuple[str, str]]) -> str:
 
 def _filters_html(summaries: list[dict]) -> str:
     risks = {_risk(s) for s in summaries}
+    conducts = {_conduct(s) for s in summaries}
     flags = {c for s in summaries for c in _flag_codes(s)}
     outcomes = {s.get("call_outcome") for s in summaries if s.get("call_outcome")}
     loans = sorted({str(s.get("loan_id")) for s in summaries if s.get("loan_id")})
@@ -616,6 +649,7 @@ def _filters_html(summaries: list[dict]) -> str:
     flag_order = [c for c in (*FLAG_CODES, *sorted(flags - set(FLAG_CODES))) if c in flags]
     selects = [
         _select("risk", "风险等级", [(r, _risk_name(r)) for r in (*RISK_LEVELS[::-1], "failed") if r in risks]),
+        _select("conduct", "通话行为", [(c, _conduct_name(c)) for c in CONDUCT_LEVELS[::-1] if c in conducts]),
         _select("flags", "风险标记", [(c, FLAG_NAMES_ZH.get(c, c)) for c in flag_order]),
         _select("loan", "贷款", [(loan, loan) for loan in loans]),
         _select("outcome", "接通情况", [(o, OUTCOME_NAMES_ZH.get(o, o)) for o in sorted(outcomes)]),
@@ -642,6 +676,7 @@ def _row_html(summary: dict) -> str:
         "data-call-id": summary.get("call_id"),
         "data-flags": " ".join(codes),
         "data-risk": risk,
+        "data-conduct": _conduct(summary),
         "data-outcome": summary.get("call_outcome") or "",
         "data-loan": summary.get("loan_id") or "",
         "data-agent": _text(_agent(summary)),
@@ -649,6 +684,7 @@ def _row_html(summary: dict) -> str:
     }
     attr_html = " ".join(f'{k}="{_attr(v)}"' for k, v in attrs.items())
     rank = _FAILED_RANK if risk == "failed" else _RISK_RANK.get(risk, _UNKNOWN_RANK)
+    conduct = _conduct(summary)
     cells = [
         (str(summary.get("call_id") or ""), _call_link(summary)),
         (str(summary.get("loan_id") or ""), _attr(summary.get("loan_id"))),
@@ -656,6 +692,7 @@ def _row_html(summary: dict) -> str:
         (called_at, _esc(_time_display(called_at))),
         (summary.get("call_outcome") or "", html.escape(OUTCOME_NAMES_ZH.get(summary.get("call_outcome") or "", "—"))),
         (str(rank), _badge(risk)),
+        (str(LEVEL_RANK.get(conduct, _UNKNOWN_RANK)), _conduct_badge(conduct)),
         (str(len(codes)), " ".join(_flag_chip(c, severities.get(c)) for c in codes) or "—"),
         ("", actions or "—"),
         (status, status_html),
@@ -665,7 +702,7 @@ def _row_html(summary: dict) -> str:
 
 
 def _table_html(summaries: list[dict]) -> str:
-    heads = ["通话编号", "贷款编号", "借款人", "通话时间", "接通情况", "风险等级", "风险标记", "建议措施", "状态"]
+    heads = ["通话编号", "贷款编号", "借款人", "通话时间", "接通情况", "风险等级", "通话行为", "风险标记", "建议措施", "状态"]
     ths = "".join(f'<th data-col="{i}" title="点击排序">{h}</th>' for i, h in enumerate(heads))
     rows = "".join(_row_html(s) for s in summaries)
     return (
@@ -734,6 +771,7 @@ table.calls thead th{cursor:pointer;position:sticky;top:0}
 table.calls th[aria-sort=ascending]::after{content:" ▲"}table.calls th[aria-sort=descending]::after{content:" ▼"}
 table.calls tbody tr:hover{background:#f8fafc}
 .badge{display:inline-block;min-width:2.6em;text-align:center;padding:0 8px;border-radius:10px;color:#fff;font-size:12px;font-weight:600;background:#94a3b8;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+.badge.conduct-high{background:var(--high)}.badge.conduct-medium{background:var(--med)}.badge.conduct-none{background:var(--low)}.levels{font-size:13px;margin-left:8px}
 .badge.risk-critical{background:var(--crit)}.badge.risk-high{background:var(--high)}.badge.risk-medium{background:var(--med)}.badge.risk-low{background:var(--low)}.badge.risk-failed{background:var(--fail)}
 .chip{display:inline-block;padding:0 6px;margin:1px 2px 1px 0;border-radius:4px;font-size:12px;background:#e0e7ff;color:#3730a3;white-space:nowrap}
 .chip.sev-high{background:#fee2e2;color:#991b1b}.chip.sev-medium{background:#fef3c7;color:#92400e}
@@ -870,6 +908,7 @@ def _page(summaries: list[dict], path: Path, batch_dir: Path | None, run_info: d
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{_CSP}">
 <meta name="referrer" content="no-referrer">
+<meta name="huifang-schema-version" content="{SCHEMA_VERSION}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
 <style>{_CSS}</style>
@@ -915,6 +954,7 @@ _XLSX_COLUMNS: tuple[tuple[str, int], ...] = (
     ("通话时间", 17),
     ("接通情况", 10),
     ("风险等级", 9),
+    ("通话行为等级", 11),
     ("风险标记", 24),
     ("建议措施", 30),
     ("资金用途", 16),
@@ -925,6 +965,7 @@ _XLSX_COLUMNS: tuple[tuple[str, int], ...] = (
     ("坐席合规问题", 28),
     ("摘要", 60),
     ("状态/错误", 24),
+    ("数据版本", 8),
 )
 _XLSX_RISK_FILL = {"critical": "7F1D1D", "high": "DC2626", "medium": "D97706", "low": "15803D", "failed": "6B7280"}
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -968,12 +1009,14 @@ def _xlsx_row(summary: dict) -> list[str]:
         _time_display(_called_at(summary)),
         OUTCOME_NAMES_ZH.get(summary.get("call_outcome") or "", ""),
         _risk_name(_risk(summary)) if _risk(summary) else "",
+        _conduct_name(_conduct(summary)) if _conduct(summary) else "",
         "、".join(FLAG_NAMES_ZH.get(c, c) for c in _flag_codes(summary)),
         "；".join(ACTION_NAMES_ZH.get(a, a) for a in summary.get("actions") or [] if a),
         *[_fact_cell(summary, fact) for fact in FACTS],
         _text(_compliance_issues(summary)),
         _text(summary.get("summary_zh")),
         _text(status),
+        str(summary.get("schema_version") or ""),
     ]
 
 
@@ -1001,6 +1044,7 @@ def write_reviewers_xlsx(summaries: list[dict], path: Path) -> None:
         ws.column_dimensions[cell.column_letter].width = width
     wrap = Alignment(wrap_text=True, vertical="top")
     risk_col = [n for n, _ in _XLSX_COLUMNS].index("风险等级") + 1
+    conduct_col = risk_col + 1
     for row_idx, summary in enumerate(ordered, start=2):
         for col, value in enumerate(_xlsx_row(summary), start=1):
             cell = ws.cell(row=row_idx, column=col)
@@ -1011,6 +1055,11 @@ def write_reviewers_xlsx(summaries: list[dict], path: Path) -> None:
             risk_cell = ws.cell(row=row_idx, column=risk_col)
             risk_cell.fill = PatternFill("solid", fgColor=fill)
             risk_cell.font = Font(bold=True, color="FFFFFF")
+        conduct_fill = _XLSX_RISK_FILL.get(_conduct(summary)) if _conduct(summary) != "none" else None
+        if conduct_fill:
+            conduct_cell = ws.cell(row=row_idx, column=conduct_col)
+            conduct_cell.fill = PatternFill("solid", fgColor=conduct_fill)
+            conduct_cell.font = Font(bold=True, color="FFFFFF")
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{ws.cell(row=1, column=len(_XLSX_COLUMNS)).column_letter}{max(1, len(ordered) + 1)}"
     atomic_write(Path(path), lambda tmp: wb.save(tmp))

@@ -1,11 +1,25 @@
-"""Flags, severities, risk level and actions, exactly as the contract defines them."""
+"""Flags, severities, risk level, conduct level and actions, exactly as the contract (v2) defines them."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .labels import ACTIONS, FLAG_CODES, FLAG_NAMES_ZH, VALUE_NAMES_ZH
+from .labels import (
+    ACTIONS,
+    CONDUCT_FLAGS,
+    CONDUCT_LEVELS,
+    CREDIT_FLAGS,
+    FALLBACK_LOAN_TYPE,
+    FLAG_CODES,
+    FLAG_NAMES_ZH,
+    LOAN_PURPOSE_WORDS,
+    LOAN_TYPE_ALLOWED_USE,
+    VALUE_NAMES_ZH,
+)
 
-MISUSE_VALUES = {"consumption", "real_estate", "securities_investment", "repay_other_debt", "lend_to_others"}
+# Uses that are misuse on every loan, whatever its purpose.
+ALWAYS_MISUSE = {"real_estate", "securities_investment", "repay_other_debt", "lend_to_others"}
+# Uses that never raise FUND_MISUSE: nothing is known.
+UNKNOWN_USE = {"not_mentioned", "refused"}
 IMPAIRED_COLLATERAL = {"sold_or_transferred", "re_pledged", "seized", "damaged_or_devalued"}
 
 
@@ -21,16 +35,40 @@ class Flag:
             raise ValueError(f"unknown flag code {self.code}")
 
 
-def fact_flags(facts: dict, outcome: str) -> list[Flag]:
-    """Flags that follow from the call outcome and the five facts."""
+def loan_type(purpose: str | None) -> str:
+    """The manifest's free-text loan_purpose as one of LOAN_TYPES; unplaceable text is a business loan."""
+    text = str(purpose or "")
+    for kind, words in LOAN_PURPOSE_WORDS.items():
+        if any(word in text for word in words):
+            return kind
+    return FALLBACK_LOAN_TYPE
+
+
+def use_fits_purpose(fund_use: str, purpose: str | None) -> bool | None:
+    """Whether a fund use is allowed on a loan of this purpose (by type only); None when the use is unknown."""
+    if fund_use in UNKNOWN_USE:
+        return None
+    if fund_use in ALWAYS_MISUSE:
+        return False
+    return LOAN_TYPE_ALLOWED_USE[loan_type(purpose)] == fund_use
+
+
+def fact_flags(facts: dict, outcome: str, loan_purpose: str | None = None) -> list[Flag]:
+    """Flags that follow from the call outcome and the five facts.
+
+    FUND_MISUSE follows the loan's purpose: consumption is proper use of a
+    consumer or renovation loan and misuse of every other; ``matches_contract``
+    False (e.g. an equipment loan spent on wages) is misuse too.
+    """
     flags: list[Flag] = []
     if outcome in ("not_connected", "wrong_party"):
         reason = "电话未接通" if outcome == "not_connected" else "非借款人本人接听"
         flags.append(Flag("CONTACT_FAILED", "medium", reason))
     fund = facts["fund_use"]
-    if fund["value"] in MISUSE_VALUES:
-        flags.append(Flag("FUND_MISUSE", "high", f"客户称贷款资金{VALUE_NAMES_ZH['fund_use'][fund['value']]}", fund["evidence_idx"]))
-    elif fund["value"] == "business_operation" and fund.get("matches_contract") is False:
+    fits = use_fits_purpose(fund["value"], loan_purpose)
+    if fits is False:
+        flags.append(Flag("FUND_MISUSE", "high", f"客户称贷款资金{VALUE_NAMES_ZH['fund_use'][fund['value']]}，与约定用途不符", fund["evidence_idx"]))
+    elif fits and fund.get("matches_contract") is False:
         flags.append(Flag("FUND_MISUSE", "high", "资金实际用途与合同约定用途不符", fund["evidence_idx"]))
     repay = facts["repayment_ability"]
     if repay["value"] in ("strained", "unable"):
@@ -67,24 +105,71 @@ def merge_flags(flags: list[Flag]) -> list[Flag]:
     return sorted(merged.values(), key=lambda f: FLAG_CODES.index(f.code))
 
 
-def risk_level(flags: list[Flag]) -> str:
-    """low/medium/high/critical by the contract's rule."""
+def credit_flags(flags: list) -> list:
+    """The flags that speak about the borrower and the loan (Flag objects or flag dicts)."""
+    return [f for f in flags if _code(f) in CREDIT_FLAGS]
+
+
+def _code(flag) -> str:
+    return flag["code"] if isinstance(flag, dict) else flag.code
+
+
+def _severity(flag) -> str | None:
+    return flag.get("severity") if isinstance(flag, dict) else flag.severity
+
+
+def risk_level(flags: list) -> str:
+    """low/medium/high/critical by the contract's rule, on the credit flags only (Flag objects or flag dicts)."""
+    flags = credit_flags(flags)
     if not flags:
         return "low"
-    high = [f for f in flags if f.severity == "high"]
-    codes = {f.code for f in flags}
+    high = [f for f in flags if _severity(f) == "high"]
+    codes = {_code(f) for f in flags}
     if len(high) >= 2:
         return "critical"
     if "FUND_MISUSE" in codes and len(flags) >= 2:
         return "critical"
-    repayment = next((f for f in flags if f.code == "REPAYMENT_RISK"), None)
-    if repayment is not None and any(f.severity == "high" and f is not repayment for f in flags):
+    if "REPAYMENT_RISK" in codes and any(_code(f) != "REPAYMENT_RISK" for f in high):
         return "critical"
     return "high" if high else "medium"
 
 
+def conduct_level(flags: list) -> str:
+    """none, or the worst conduct flag's severity (AGENT_NONCOMPLIANCE, CUSTOMER_COMPLAINT)."""
+    severities = {_severity(f) for f in flags if _code(f) in CONDUCT_FLAGS}
+    return "high" if "high" in severities else "medium" if "medium" in severities else "none"
+
+
+def conduct_level_of(summary: dict) -> str | None:
+    """A summary's conduct level; a v1 summary (no such key) gets it from its flags. None for a failed call."""
+    level = summary.get("conduct_level")
+    if level in CONDUCT_LEVELS:
+        return level
+    if summary.get("status") != "analyzed":
+        return None
+    return conduct_level(summary.get("flags") or [])
+
+
+# critical > high > medium > low/none: the rank of the worse of risk_level and conduct_level.
+LEVEL_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "none": 3}
+
+
+def worse_level(risk: str | None, conduct: str | None) -> str | None:
+    """The more urgent of a risk level and a conduct level ("none" reads as "low"); None when both are unknown."""
+    known = [level for level in (risk, conduct) if level in LEVEL_RANK]
+    if not known:
+        return None
+    worst = min(known, key=LEVEL_RANK.__getitem__)
+    return "low" if worst == "none" else worst
+
+
 def actions_for(flags: list[Flag], level: str, fund_use: str, fund_confidence: float) -> list[str]:
-    """Recommended actions, in the contract's order."""
+    """Recommended actions, in the contract's order.
+
+    Escalation to the risk committee follows the (credit-only) risk level, so a
+    conduct flag can ask for a conduct review or complaint handling, never for
+    freezing the borrower's credit.
+    """
     codes = {f.code for f in flags}
     wanted = set()
     if "CONTACT_FAILED" in codes:
@@ -97,6 +182,16 @@ def actions_for(flags: list[Flag], level: str, fund_use: str, fund_confidence: f
         wanted.add("require_additional_guarantee")
     if level in ("high", "critical"):
         wanted.add("escalate_to_risk_committee")
+    if "AGENT_NONCOMPLIANCE" in codes:
+        wanted.add("review_agent_conduct")
+    if "CUSTOMER_COMPLAINT" in codes:
+        wanted.add("handle_complaint")
+    return order_actions(wanted)
+
+
+def order_actions(actions) -> list[str]:
+    """Actions in the contract's order, each once."""
+    wanted = set(actions)
     return [action for action in ACTIONS if action in wanted]
 
 

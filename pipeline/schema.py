@@ -1,11 +1,12 @@
 """Validation of a call summary against the contract: every key present, labels from the label sets."""
 from __future__ import annotations
 
-from .labels import ACTIONS, CALL_OUTCOMES, CALL_STATUSES, FACT_VALUES, FLAG_CODES, RISK_LEVELS, SCHEMA_VERSION, SEVERITIES, SPEAKERS
+from .labels import ACTIONS, CALL_OUTCOMES, CALL_STATUSES, CONDUCT_LEVELS, FACT_VALUES, FLAG_CODES, RISK_LEVELS, SCHEMA_VERSION, SEVERITIES, SPEAKERS
+from .risk import conduct_level, risk_level
 
 TOP_KEYS = (
     "schema_version", "call_id", "loan_id", "status", "error", "call_outcome", "duration_s", "transcript",
-    "facts", "flags", "risk_level", "actions", "agent_compliance", "summary_zh",
+    "facts", "flags", "risk_level", "conduct_level", "actions", "agent_compliance", "summary_zh",
 )
 COMPLIANCE_KEYS = ("recording_disclosed", "identity_verified", "topics_covered", "topics_missing", "prohibited_language")
 _EVIDENCE_KEYS = ("start", "end", "speaker", "text")
@@ -41,6 +42,13 @@ def validate_summary(summary: dict) -> list[str]:
             problems.append(f"call_outcome {summary['call_outcome']!r}")
         if summary["risk_level"] not in RISK_LEVELS:
             problems.append(f"risk_level {summary['risk_level']!r}")
+        if summary["conduct_level"] not in CONDUCT_LEVELS:
+            problems.append(f"conduct_level {summary['conduct_level']!r}")
+        flags = [f for f in summary["flags"] if isinstance(f, dict) and f.get("severity") in SEVERITIES]
+        if summary["risk_level"] in RISK_LEVELS and summary["risk_level"] != risk_level(flags):
+            problems.append(f"risk_level {summary['risk_level']!r} does not follow from the credit flags")
+        if summary["conduct_level"] in CONDUCT_LEVELS and summary["conduct_level"] != conduct_level(flags):
+            problems.append(f"conduct_level {summary['conduct_level']!r} does not follow from the conduct flags")
     for n, item in enumerate(summary["transcript"]):
         for key in ("start", "end", "speaker", "text"):
             if key not in item:
@@ -53,9 +61,11 @@ def validate_summary(summary: dict) -> list[str]:
             problems.append(f"facts.{fact} missing")
             continue
         decision = facts[fact]
-        for key in ("value", "confidence", "evidence"):
+        for key in ("value", "confidence", "needs_review", "evidence"):
             if key not in decision:
                 problems.append(f"facts.{fact}.{key} missing")
+        if "needs_review" in decision and not isinstance(decision["needs_review"], bool):
+            problems.append(f"facts.{fact}.needs_review is not a boolean")
         if fact == "fund_use" and "matches_contract" not in decision:
             problems.append("facts.fund_use.matches_contract missing")
         if not failed and decision.get("value") not in values:

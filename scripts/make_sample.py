@@ -112,8 +112,12 @@ def flag_severity(code: str, facts: dict, truth: dict) -> str:
             "LITIGATION": "high", "INFO_CHANGED": "medium", "CUSTOMER_COMPLAINT": "medium"}[code]
 
 
+CONDUCT_FLAGS = ("AGENT_NONCOMPLIANCE", "CUSTOMER_COMPLAINT")
+
+
 def risk_level(severities: dict[str, str]) -> str:
-    """risk_level from the flags, exactly as the contract words it."""
+    """risk_level from the credit flags, exactly as the contract (v2) words it."""
+    severities = {code: sev for code, sev in severities.items() if code not in CONDUCT_FLAGS}
     if not severities:
         return "low"
     highs = [code for code, sev in severities.items() if sev == "high"]
@@ -124,6 +128,12 @@ def risk_level(severities: dict[str, str]) -> str:
     if "REPAYMENT_RISK" in severities and any(code != "REPAYMENT_RISK" for code in highs):
         return "critical"
     return "high" if highs else "medium"
+
+
+def conduct_level(severities: dict[str, str]) -> str:
+    """conduct_level (contract v2): none, or the worst conduct flag's severity."""
+    conduct = [sev for code, sev in severities.items() if code in CONDUCT_FLAGS]
+    return "high" if "high" in conduct else "medium" if conduct else "none"
 
 
 def check_call(call: dict) -> list[str]:
@@ -594,6 +604,7 @@ def truth_entry(call: dict, rendered: dict, audio_rel: str) -> dict:
         "flags": truth["flags"],
         "flag_severity": severities,
         "risk_level": risk_level(severities),
+        "conduct_level": conduct_level(severities),
         "agent_compliance": truth["agent_compliance"],
         "channels": call["channels"],
         "agent_channel": call.get("agent_side") if call["channels"] == 2 else None,
@@ -699,6 +710,8 @@ def coverage(truth_calls: dict) -> list[tuple[str, str, list[str]]]:
                                                   if t["flag_severity"].get("AGENT_NONCOMPLIANCE") == sev]))
     for lvl in LABELS.RISK_LEVELS:
         rows.append(("risk_level", lvl, [c for c, t in truth_calls.items() if t["risk_level"] == lvl]))
+    for lvl in LABELS.CONDUCT_LEVELS:
+        rows.append(("conduct_level", lvl, [c for c, t in truth_calls.items() if t["conduct_level"] == lvl]))
     return rows
 
 
@@ -826,9 +839,9 @@ def write_sample_readme(sample_dir: Path, truth_calls: dict, seed: int, coverage
         "* `manifest.csv`: one row per call, contract columns (`agent_channel` set for some",
         "  two-channel calls, empty elsewhere so that detection is exercised).",
         "* `audio/`: the recordings.",
-        "* `truth.json`: `{\"schema_version\": 1, \"calls\": {call_id: ...}}` with per call",
+        "* `truth.json`: `{\"schema_version\": 2, \"calls\": {call_id: ...}}` with per call",
         "  `call_outcome`, the five `facts`, `fund_use_matches_contract`, `flags`, `flag_severity`,",
-        "  `risk_level`, `agent_compliance` (recording_disclosed, identity_verified), `channels`,",
+        "  `risk_level` (credit flags only), `conduct_level`, `agent_compliance` (recording_disclosed, identity_verified), `channels`,",
         "  `agent_channel` (the real side, also when the manifest leaves it empty),",
         "  `turns` (speaker, start, end in seconds as placed in the audio, text), `non_speech`",
         "  (tones), `reference` (all text per speaker joined), `situations` (tags of what the call",
@@ -955,7 +968,7 @@ def main(argv: list[str] | None = None) -> int:
                 w.writerow([call["call_id"], truth_calls[call["call_id"]]["audio_path"], m["loan_id"],
                             m["borrower_name"], m["called_at"], m["loan_amount"], m["loan_purpose"],
                             m["collateral"], m["agent_channel"]])
-        truth_path.write_text(json.dumps({"schema_version": 1, "seed": seed, "calls": truth_calls},
+        truth_path.write_text(json.dumps({"schema_version": 2, "seed": seed, "calls": truth_calls},
                                          ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         if not args.no_test_clips:
             info = make_test_clips(voice, seed, args.tests_out)

@@ -5,8 +5,8 @@ import csv
 import json
 
 from pipeline.evaluate import cer_text, evaluate
-from pipeline.labels import CALL_OUTCOMES, FACT_VALUES, FLAG_CODES, RISK_LEVELS
-from pipeline.risk import Flag, risk_level
+from pipeline.labels import CALL_OUTCOMES, CONDUCT_LEVELS, FACT_VALUES, FLAG_CODES, RISK_LEVELS, SCHEMA_VERSION
+from pipeline.risk import Flag, conduct_level, risk_level
 
 from .conftest import SAMPLE
 
@@ -20,6 +20,8 @@ def test_every_label_value_and_flag_occurs():
     assert {f for call in TRUTH.values() for f in call["flags"]} == set(FLAG_CODES)
     assert {call["call_outcome"] for call in TRUTH.values()} == set(CALL_OUTCOMES)
     assert {call["risk_level"] for call in TRUTH.values()} == set(RISK_LEVELS)
+    assert {call["conduct_level"] for call in TRUTH.values()} == set(CONDUCT_LEVELS)
+    assert json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))["schema_version"] == SCHEMA_VERSION
 
 
 def test_batch_shape():
@@ -42,6 +44,7 @@ def test_truth_risk_levels_follow_the_contract():
                 assert severity[code] == ("high" if call["facts"][fact] in high else "medium"), call_id
         flags = [Flag(code, level, "") for code, level in severity.items()]
         assert risk_level(flags) == call["risk_level"], call_id
+        assert conduct_level(flags) == call["conduct_level"], call_id
 
 
 def test_scorer_on_perfect_and_empty_runs():
@@ -50,6 +53,7 @@ def test_scorer_on_perfect_and_empty_runs():
             "status": "analyzed",
             "call_outcome": call["call_outcome"],
             "risk_level": call["risk_level"],
+            "conduct_level": call["conduct_level"],
             "facts": {fact: {"value": value} for fact, value in call["facts"].items()},
             "flags": [{"code": code} for code in call["flags"]],
             "transcript": [dict(turn) for turn in call["turns"]],
@@ -58,11 +62,13 @@ def test_scorer_on_perfect_and_empty_runs():
     }
     scores = evaluate(perfect, {"calls": TRUTH})
     assert scores["cer"] == 0.0 and scores["domain_term_recall"] == 1.0 and scores["speaker_accuracy"] == 1.0
-    assert scores["call_outcome_accuracy"] == scores["risk_level_accuracy"] == 1.0
+    assert scores["call_outcome_accuracy"] == scores["risk_level_accuracy"] == scores["conduct_level_accuracy"] == 1.0
     assert scores["flag_precision"] == scores["flag_recall"] == 1.0
+    assert scores["credit_flag_recall"] == scores["conduct_flag_recall"] == scores["conduct_flag_precision"] == 1.0
     assert set(scores["fact_accuracy"].values()) == {1.0}
     empty = evaluate({}, {"calls": TRUTH})
     assert empty["cer"] == 1.0 and empty["flag_recall"] == 0.0 and empty["call_outcome_accuracy"] == 0.0
+    assert empty["conduct_level_accuracy"] == 0.0 and empty["credit_flag_recall"] == empty["conduct_flag_recall"] == 0.0
 
 
 def test_cer_normalisation():

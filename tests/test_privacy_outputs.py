@@ -169,7 +169,9 @@ def test_keep_raw_rerun_redoes_a_call_without_restricted_file(tmp_path):
     from pipeline.outputs import write_call, write_restricted
 
     call = CallSpec(call_id="K1", audio_path="k1.wav", row={}, line=2, batch_dir=tmp_path)
-    write_call(tmp_path, {"call_id": "K1", "status": "analyzed", "analysis": {"key": "abc"}})
+    from pipeline.labels import SCHEMA_VERSION
+
+    write_call(tmp_path, {"schema_version": SCHEMA_VERSION, "call_id": "K1", "status": "analyzed", "analysis": {"key": "abc"}})
     assert finished_summary(tmp_path, call, "abc") is not None
     assert finished_summary(tmp_path, call, "abc", keep_raw=True) is None
     write_restricted(tmp_path, "K1", "old-key", [])

@@ -333,15 +333,16 @@ def test_reviewers_xlsx(tmp_path: Path, summaries: list[dict]) -> None:
     write_reviewers_xlsx(summaries, out)
     ws = openpyxl.load_workbook(out).active
     header = [c.value for c in ws[1]]
-    assert header == ["通话编号", "贷款编号", "借款人", "通话时间", "接通情况", "风险等级", "风险标记", "建议措施",
-                      "资金用途", "还款能力", "抵押物状态", "项目进度", "经营状况", "坐席合规问题", "摘要", "状态/错误"]
+    assert header == ["通话编号", "贷款编号", "借款人", "通话时间", "接通情况", "风险等级", "通话行为等级", "风险标记", "建议措施",
+                      "资金用途", "还款能力", "抵押物状态", "项目进度", "经营状况", "坐席合规问题", "摘要", "状态/错误", "数据版本"]
     assert all(c.font.bold for c in ws[1])
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == "A1:P5"
+    assert ws.auto_filter.ref == "A1:R5"
     rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
     assert [r[0] for r in rows] == ["C0001", "C0003", "C0002", "C0004"]  # flagged calls first
     first = dict(zip(header, rows[0]))
     assert first["风险等级"] == "严重"
+    assert first["通话行为等级"] == "无"  # a v1 summary: derived from its flags
     assert first["风险标记"] == "资金挪用、还款风险"
     assert first["资金用途"] == "用于股票等投资（与合同不符）"
     assert "未覆盖：抵押物状态" in first["坐席合规问题"]
