@@ -168,14 +168,23 @@ def repeated_flags(summary: dict, history: list[dict]) -> list[str]:
 
 
 def apply_history(summary: dict, history: list[dict]) -> dict:
-    """Attach the loan's previous calls; a risk repeated from the previous call escalates."""
+    """Attach the loan's previous calls; a credit risk repeated from the previous call is marked.
+
+    The contract lets only a high or critical risk_level call for the risk
+    committee (which may freeze credit), so a repeated medium risk asks for
+    closer follow-up and says so; ``history_escalation`` names the repeated flags
+    for the reviewers either way.
+    """
     summary["history"] = history
     repeated = repeated_flags(summary, history)
     summary["history_escalation"] = {"repeated_flags": repeated} if repeated else None
     if repeated:
         names = "、".join(_REPEAT_NAMES[c] for c in repeated)
-        note = f"该笔贷款上次回访已出现{names}，本次再次出现，需升级处理。"
+        note = f"该笔贷款上次回访已出现{names}，本次再次出现，需重点跟进。"
         if note not in summary["summary_zh"]:
             summary["summary_zh"] = summary["summary_zh"] + note
-        summary["actions"] = order_actions([*summary["actions"], "escalate_to_risk_committee"])
+        wanted = ["increase_followup_frequency"]
+        if summary.get("risk_level") in ("high", "critical"):
+            wanted.append("escalate_to_risk_committee")
+        summary["actions"] = order_actions([*summary["actions"], *wanted])
     return summary

@@ -115,8 +115,8 @@ def test_v1_history_database_is_migrated(tmp_path):
     update_history(out, [new], "b1", db)
     stored = json.loads((out / "calls" / "NEW1.json").read_text(encoding="utf-8"))
     assert stored["history"][0]["call_id"] == "OLD1" and stored["history"][0]["conduct_level"] == "high"
-    assert stored["history_escalation"] == {"repeated_flags": ["REPAYMENT_RISK"]}  # a credit flag repeated escalates
-    assert stored["actions"] == ["increase_followup_frequency", "escalate_to_risk_committee"]
+    assert stored["history_escalation"] == {"repeated_flags": ["REPAYMENT_RISK"]}  # a credit flag repeated is marked
+    assert stored["actions"] == ["increase_followup_frequency"]  # medium risk: never the risk committee
     with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("SELECT conduct_level, schema_version FROM calls WHERE call_id = 'NEW1'").fetchone() == ("none", SCHEMA_VERSION)
 
