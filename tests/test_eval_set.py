@@ -247,3 +247,31 @@ def test_leak_check_catches_a_pasted_clause(calls, tmp_path):
     pasted.write_text(json.dumps({"text": "嗯，" + clause + "。"}) + "\n", encoding="utf-8")  # ensure_ascii: \u escapes
     assert clause not in pasted.read_text(encoding="utf-8")
     assert leaks({call_id: [clause]}, {"utterances.jsonl": haystack_of(pasted)}), "a pasted clause went unnoticed"
+
+
+VOICED = ROOT / "data" / "eval" / "voiced"
+
+
+def test_voiced_batch_carries_the_calls_labels(calls):
+    """data/eval/voiced is the same calls spoken: same labels, same text, every recording present."""
+    import csv
+
+    truth = json.loads((VOICED / "truth.json").read_text(encoding="utf-8"))["calls"]
+    with open(VOICED / "manifest.csv", encoding="utf-8", newline="") as fh:
+        rows = {row["call_id"]: row for row in csv.DictReader(fh)}
+    assert set(rows) == set(truth) and len(truth) >= 24, "manifest and truth list different calls"
+    for call_id, voiced in truth.items():
+        call, row = calls[call_id], rows[call_id]
+        assert (VOICED / row["audio_path"]).is_file(), f"{call_id}: {row['audio_path']} missing"
+        for key in ("loan_id", "borrower_name", "loan_purpose", "collateral"):
+            assert row[key] == call["manifest"][key], f"{call_id}: manifest {key}"
+        labels = call["truth"]
+        assert voiced["facts"] == labels["facts"] and voiced["call_outcome"] == labels["call_outcome"], call_id
+        assert voiced["flag_severity"] == labels["flags"] and set(voiced["flags"]) == set(labels["flags"]), call_id
+        assert (voiced["risk_level"], voiced["conduct_level"]) == (labels["risk_level"], labels["conduct_level"]), call_id
+        assert voiced["agent_compliance"] == labels["agent_compliance"], call_id
+        assert [(t["speaker"], t["text"]) for t in voiced["turns"]] == [(t["speaker"], t["text"]) for t in call["turns"]], call_id
+        starts = [t["start"] for t in voiced["turns"]]
+        assert starts == sorted(starts) and all(t["end"] > t["start"] for t in voiced["turns"]), f"{call_id}: turn times"
+    assert {t["channels"] for t in truth.values()} == {1, 2}, "the voiced batch should mix mono and two-channel calls"
+    assert any(t["call_outcome"] == "not_connected" for t in truth.values()), "no carrier message voiced"
