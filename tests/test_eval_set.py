@@ -42,6 +42,7 @@ FACT_FLAG = {
 }
 FIXED_SEVERITY = {"CONTACT_FAILED": "medium", "FUND_MISUSE": "high", "OTHER_DEBT": "medium", "LITIGATION": "high",
                   "INFO_CHANGED": "medium", "CUSTOMER_COMPLAINT": "medium"}
+CONSUMER_PURPOSE_WORDS = ("消费", "装修", "购车", "买车", "家电", "家具", "旅游", "婚", "教育", "留学", "医疗")
 ALWAYS_MISUSE = {"real_estate", "securities_investment", "repay_other_debt", "lend_to_others"}
 NEVER_MISUSE = {"not_mentioned", "refused"}
 
@@ -77,7 +78,7 @@ def conduct_level_of(flags: dict[str, str]) -> str:
 
 def loan_wants_consumption(purpose: str) -> bool:
     """Consumer and renovation loans are meant to be spent on consumption; every other kind on the business."""
-    return any(word in purpose for word in ("消费", "装修"))
+    return any(word in purpose for word in CONSUMER_PURPOSE_WORDS)
 
 
 def load(path: Path) -> dict:
@@ -146,7 +147,6 @@ def test_call_is_well_formed(path: Path):
     for turn in call["turns"]:
         assert turn["speaker"] in TURN_SPEAKERS, f"{path.name}: speaker {turn['speaker']!r}"
         assert isinstance(turn["text"], str) and turn["text"].strip(), f"{path.name}: empty turn"
-        assert not re.search(r"[A-Za-z]", turn["text"]), f"{path.name}: Latin letters in {turn['text']!r}"
     truth = call["truth"]
     assert TRUTH_KEYS <= set(truth), f"{path.name}: truth lacks {TRUTH_KEYS - set(truth)}"
     assert truth["call_outcome"] in CALL_OUTCOMES
@@ -167,9 +167,8 @@ def test_labels_follow_the_contract(path: Path):
     name = path.name
 
     assert ("CONTACT_FAILED" in flags) == (outcome != "connected"), f"{name}: CONTACT_FAILED vs outcome {outcome}"
-    if outcome != "connected":
-        assert all(v == "not_mentioned" for v in facts.values()), f"{name}: facts on a call that did not reach the borrower"
     if outcome == "not_connected":
+        assert all(v == "not_mentioned" for v in facts.values()), f"{name}: facts on a call nobody answered"
         assert {t["speaker"] for t in call["turns"]} <= {"system", "agent"}, f"{name}: a callee speaks on a not-connected call"
 
     fund = facts["fund_use"]
@@ -193,7 +192,8 @@ def test_labels_follow_the_contract(path: Path):
 
     compliance = truth["agent_compliance"]
     if outcome == "not_connected":
-        assert compliance == {"recording_disclosed": None, "identity_verified": None}, f"{name}: nobody to disclose to"
+        # nobody to disclose to: null (as in data/sample) or false, but not a claim that it was done
+        assert all(compliance[k] in (None, False) for k in ("recording_disclosed", "identity_verified")), name
     else:
         assert all(isinstance(compliance[k], bool) for k in ("recording_disclosed", "identity_verified")), name
         if outcome == "connected" and not all(compliance.values()):
