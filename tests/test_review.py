@@ -196,27 +196,13 @@ def test_export_by_dates_csv_and_xlsx(conn, tmp_path) -> None:
     assert cell.value == "=HYPERLINK(\"x\")" and cell.data_type == "s"  # text, never a formula
 
 
-def _pointed_utterance(summary: dict, fact: str, machine_right: bool) -> dict:
-    """Where a reviewer points: the machine's evidence when it was right, else the first customer
-    answer after the greeting that is no other fact's evidence."""
-    evidence = summary["facts"][fact].get("evidence") or []
-    transcript = summary["transcript"]
-    if machine_right and evidence:
-        return next(u for u in transcript if u["start"] == evidence[0]["start"])
-    taken = {e["start"] for f, d in summary["facts"].items() if f != fact for e in d.get("evidence") or []}
-    answers = [u for i, u in enumerate(transcript) if u["speaker"] == "customer" and i >= 3]
-    return next((u for u in answers if u["start"] not in taken), answers[0])
-
-
 def test_retraining_from_simulated_reviews_reports_before_and_after(tmp_path, conn) -> None:
     """Reviewers correct the machine on half of the evaluation calls; the other half scores before/after."""
-    from pipeline.classify import train_all
-    from pipeline.lexicon import load_lexicon
-    from pipeline.review.retrain import REVIEW_WEIGHT, analyse_eval_call, not_worse, retrain_with_reviews
+    from pipeline.classify import load_classifiers, train_all
+    from pipeline.review.retrain import REVIEW_WEIGHT, not_worse, retrain_with_reviews
+    from pipeline.review.simulate import simulate_reviews, split_halves
 
-    calls = eval_calls()
-    reviewed_half = [c for i, c in enumerate(calls.values()) if i % 2 == 0]
-    scored_half = [c for i, c in enumerate(calls.values()) if i % 2 == 1]
+    reviewed_half, scored_half = split_halves(list(eval_calls().values()))
     # A small base so the test stays quick: every 12th generated row, the same for before and after.
     lines = (Path(__file__).resolve().parent.parent / "data" / "training" / "utterances.jsonl").read_text(encoding="utf-8").splitlines()
     base = tmp_path / "base" / "utterances.jsonl"
@@ -227,27 +213,12 @@ def test_retraining_from_simulated_reviews_reports_before_and_after(tmp_path, co
     before_files = {p.name: p.read_bytes() for p in installed.iterdir()}
     # Simulated reviews: wherever the machine (the installed models) is wrong on a reviewed call, the reviewer
     # sets the truth and points at the customer's answer that states it; correct facts are confirmed as they are.
-    from pipeline.classify import load_classifiers
-
-    classifiers, lexicon = load_classifiers(installed), load_lexicon()
-    corrections = 0
-    for call in reviewed_half:
-        summary = analyse_eval_call(call, classifiers, lexicon)
-        for fact, want in call["truth"]["facts"].items():
-            if want == "not_mentioned":
-                continue
-            utt = _pointed_utterance(summary, fact, call["truth"]["facts"][fact] == summary["facts"][fact]["value"])
-            i = summary["transcript"].index(utt)
-            evidence = {"start": utt["start"], "end": utt["end"], "speaker": "customer", "text": utt["text"],
-                        "context": summary["transcript"][i - 1]["text"]}
-            corrections += summary["facts"][fact]["value"] != want
-            store.record_decision(conn, reviewer="wang", night=N1, call_id=call["call_id"], kind="fact", target=fact,
-                                  before=summary["facts"][fact]["value"], after=want, reason="模拟复核", evidence=evidence)
+    corrections = simulate_reviews(conn, reviewed_half, installed, night=N1, reviewer="wang")
     result = retrain_with_reviews(conn, base_data=base, eval_calls=scored_half, model_dir=installed,
                                   work_dir=tmp_path / "work", reviews_out=tmp_path / "reviews.jsonl")
     report = result.format()
     print(f"\n{corrections} corrections on {len(reviewed_half)} reviewed calls\n{report}")
-    assert result.reviewed_rows >= len(reviewed_half)
+    assert result.reviewed_rows >= len(reviewed_half)  # every reviewed call states at least one fact
     added = (tmp_path / "work" / "data" / "utterances.jsonl").read_text(encoding="utf-8").count('"source": "review"')
     assert added == result.reviewed_rows * REVIEW_WEIGHT
     assert result.before["calls"] == result.after["calls"] == len(scored_half)

@@ -60,12 +60,28 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
+def trail_text(kind: str, target: str, value: str | None) -> str:
+    """A trail value as reviewers read it (the export keeps the codes)."""
+    if value is None:
+        return ""
+    if kind == "flag":
+        return {"raised": "机器提出", "not_raised": "机器未提出", **FLAG_VERDICTS_ZH}.get(value, value)
+    if kind == "fact":
+        return VALUE_NAMES_ZH.get(target, {}).get(value, value)
+    return value
+
+
+def trail_target(kind: str, target: str) -> str:
+    return FLAG_NAMES_ZH.get(target, target) if kind == "flag" else FACT_NAMES_ZH.get(target, target) if kind == "fact" else target
+
+
 def _templates() -> Jinja2Templates:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"], default=True))
     env.globals.update(FACT_NAMES_ZH=FACT_NAMES_ZH, FLAG_NAMES_ZH=FLAG_NAMES_ZH, RISK_NAMES_ZH=RISK_NAMES_ZH,
                        VALUE_NAMES_ZH=VALUE_NAMES_ZH, SPEAKER_NAMES_ZH=SPEAKER_NAMES_ZH, CONDUCT_NAMES_ZH=CONDUCT_NAMES_ZH,
                        FLAG_VERDICTS_ZH=FLAG_VERDICTS_ZH, KIND_NAMES_ZH=KIND_NAMES_ZH, FACTS=FACTS, FACT_VALUES=FACT_VALUES,
-                       FLAG_CODES=FLAG_CODES, REVIEW_STATUSES=store.REVIEW_STATUSES)
+                       FLAG_CODES=FLAG_CODES, REVIEW_STATUSES=store.REVIEW_STATUSES,
+                       trail_text=trail_text, trail_target=trail_target)
     return Jinja2Templates(env=env)
 
 

@@ -134,7 +134,7 @@ def evaluate_transcripts(calls: list[dict], model_dir: Path) -> dict:
                     continue
                 seen[fact] += 1
                 right[fact] += int(summary["facts"][fact]["value"] == want)
-            if isinstance(truth.get("flags"), list):
+            if isinstance(truth.get("flags"), (list, dict)):  # [codes], [{"code"}] or {code: severity}
                 got = {f["code"] for f in summary.get("flags", [])}
                 want_flags = {f["code"] if isinstance(f, dict) else f for f in truth["flags"]}
                 tp, fp, fn = tp + len(got & want_flags), fp + len(got - want_flags), fn + len(want_flags - got)
@@ -159,15 +159,15 @@ class RetrainResult:
     def format(self) -> str:
         lines = [f"reviewed utterances added: {self.reviewed_rows} (x{REVIEW_WEIGHT})",
                  f"evaluation calls: {self.before['calls']}",
-                 f"{'':24}{'before':>8}{'after':>8}"]
+                 f"{'':30}{'before':>8}{'after':>8}"]
         for fact in FACTS:
             if fact in self.before["fact_accuracy"]:
-                lines.append(f"{fact + ' accuracy':24}{self.before['fact_accuracy'][fact]:>8.3f}{self.after['fact_accuracy'][fact]:>8.3f}")
-        lines.append(f"{'mean fact accuracy':24}{self.before['fact_accuracy_mean']:>8.3f}{self.after['fact_accuracy_mean']:>8.3f}")
+                lines.append(f"{fact + ' accuracy':30}{self.before['fact_accuracy'][fact]:>8.3f}{self.after['fact_accuracy'][fact]:>8.3f}")
+        lines.append(f"{'mean fact accuracy':30}{self.before['fact_accuracy_mean']:>8.3f}{self.after['fact_accuracy_mean']:>8.3f}")
         for key in ("flag_precision", "flag_recall"):
             b, a = self.before.get(key), self.after.get(key)
             if b is not None and a is not None:
-                lines.append(f"{key.replace('_', ' '):24}{b:>8.3f}{a:>8.3f}")
+                lines.append(f"{key.replace('_', ' '):30}{b:>8.3f}{a:>8.3f}")
         lines.append("new models installed" if self.installed else "new models NOT installed (worse on the evaluation set); kept in " + str(self.candidate_dir))
         return "\n".join(lines)
 
