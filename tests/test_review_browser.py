@@ -142,9 +142,11 @@ def test_a_reviewer_works_the_queue_and_the_decisions_reach_export_report_and_xl
     fact.locator('button[type="submit"]').click()
     page.wait_for_selector("#saved")
     assert "更正为 完好" in page.locator('.fact[data-fact="collateral_status"]').inner_text()
-    page.fill('#note-form textarea', "坐席应追问出租的是哪处商铺")
+    page.fill('#note-form textarea', f"坐席应追问出租的是哪处商铺，客户留了电话{PHONE}<b>！</b>")
     page.click('#note-form button')
     page.wait_for_selector("#saved")
+    note = page.inner_text(".note")
+    assert "<b>！</b>" in note and PHONE not in page.content()  # stays text, and a phone number is masked
     page.select_option('#status-form select[name="status"]', "已上报风险委员会")
     page.click('#status-form button')
     page.wait_for_selector("#saved")
@@ -152,6 +154,11 @@ def test_a_reviewer_works_the_queue_and_the_decisions_reach_export_report_and_xl
     assert "抵押物风险：驳回" in page.inner_text("#corrections")
     page.evaluate("() => document.fonts.ready")
     page.screenshot(path=str(SCREENSHOTS / "review_call.png"), full_page=True)
+    # The agreement page counts the finished call: the collateral value was corrected, one of three flags dismissed.
+    page.goto(server["url"] + "/stats")
+    assert "0% (0/1)" in page.inner_text('#stats tr[data-fact="collateral_status"]')
+    assert "100% (1/1)" in page.inner_text('#stats tr[data-fact="fund_use"]')
+    assert page.inner_text('#stats tr[data-flag="COLLATERAL_RISK"]').count("0% / —") >= 1
     # Decided: it leaves the default queue (待复核), and shows under its new status.
     page.goto(server["url"] + "/")
     assert "R003" not in _queue_ids(page)
