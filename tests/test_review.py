@@ -237,3 +237,14 @@ def test_not_worse_is_the_installation_rule() -> None:
     assert not_worse({"fact_accuracy_mean": 0.8, "flag_recall": 0.9}, {"fact_accuracy_mean": 0.8, "flag_recall": 0.9})
     assert not not_worse({"fact_accuracy_mean": 0.8, "flag_recall": 0.9}, {"fact_accuracy_mean": 0.79, "flag_recall": 1.0})
     assert not not_worse({"fact_accuracy_mean": 0.8, "flag_recall": 0.9}, {"fact_accuracy_mean": 0.9, "flag_recall": 0.8})
+
+
+def test_recordings_and_summaries_stay_inside_their_folders(built) -> None:
+    from pipeline.review.nights import audio_file, load_summary
+
+    night = find_nights(built["root"])[N1]
+    assert audio_file(night, {"audio_path": "audio/R001.wav"}) == night.batch_dir / "audio" / "R001.wav"
+    assert audio_file(night, {"audio_path": "../../out/2026-11-28/run.json"}) is None
+    assert audio_file(night, {"audio_path": "/etc/passwd"}) is None
+    assert load_summary(night, "R003")["call_id"] == "R003"
+    assert load_summary(night, "../2026-11-29/calls/R011") is None and load_summary(night, "..") is None

@@ -7,6 +7,7 @@ named by its folder. Summaries are read, never written.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,8 +62,18 @@ def load_summaries(night: Night) -> dict[str, dict]:
     return summaries
 
 
+_CALL_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
 def load_summary(night: Night, call_id: str) -> dict | None:
-    return load_summaries(night).get(call_id)
+    """One call's summary, or None (an id outside the contract's shape never reaches the file system)."""
+    if not _CALL_ID.match(call_id) or call_id in (".", ".."):
+        return None
+    try:
+        data = json.loads((night.out_dir / "calls" / f"{call_id}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and str(data.get("call_id")) == call_id else None
 
 
 def audio_file(night: Night, summary: dict) -> Path | None:
