@@ -142,7 +142,8 @@ def _add_review_commands(sub) -> None:
     reviewers.add_argument("--history", type=Path, required=True, help="the history database the workbench uses")
 
     audit = sub.add_parser("audit", help="export the review trail or print agreement statistics", description="export: write the append-only review trail (decisions and unmasked views) to xlsx or CSV; stats: agreement between machine and reviewers per fact and per flag, by night and overall.")
-    audit.add_argument("action", choices=["export", "stats"])
+    audit.add_argument("action", choices=["export", "stats", "report"], help="export the trail; print agreement stats; "
+                       "report: write every night's report.reviewed.html and reviewers.reviewed.xlsx again (e.g. after a rerun)")
     audit.add_argument("--history", type=Path, help="history database (default <root>/history.sqlite)")
     audit.add_argument("--root", type=Path, help="stats: the output root (as for huifang review)")
     audit.add_argument("--from", dest="since", help="export: first day (YYYY-MM-DD, UTC), inclusive")
@@ -237,7 +238,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
             print(f"{n} records written to {out}")
             return 0
         if not args.root:
-            raise HuifangError("audit stats needs --root (the output folders the reviews refer to)")
+            raise HuifangError(f"audit {args.action} needs --root (the output folders the reviews refer to)")
+        if args.action == "report":
+            from .review.app import refresh_reviewed_outputs
+
+            for path in refresh_reviewed_outputs(args.root, history):
+                print(path)
+            return 0
         from .review.nights import find_nights
         from .review.stats import agreement, format_stats
 

@@ -122,8 +122,10 @@ def test_a_reviewer_works_the_queue_and_the_decisions_reach_export_report_and_xl
     page.wait_for_selector("#transcript")
     assert page.url.endswith(f"/call/{N1}/R003")
     # The transcript follows playback.
-    page.locator("#transcript button.seek").nth(3).click()
+    page.locator("#transcript button.seek").nth(0).click()  # the fixture's recording is a 5 s clip: the first utterance
     page.wait_for_function("() => document.querySelector('#transcript li.playing') !== null", timeout=10_000)
+    assert page.locator("#transcript li.playing").get_attribute("data-index") == "0"
+    assert not page.evaluate("() => document.getElementById('player').paused")
     # Confirm one flag, dismiss another with a reason.
     flag = page.locator('.flag[data-code="REPAYMENT_RISK"]')
     flag.locator('button[value="confirmed"]').click()
