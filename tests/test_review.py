@@ -248,3 +248,20 @@ def test_recordings_and_summaries_stay_inside_their_folders(built) -> None:
     assert audio_file(night, {"audio_path": "/etc/passwd"}) is None
     assert load_summary(night, "R003")["call_id"] == "R003"
     assert load_summary(night, "../2026-11-29/calls/R011") is None and load_summary(night, "..") is None
+
+
+def test_reviewers_command(tmp_path, capsys, monkeypatch) -> None:
+    import io
+
+    from pipeline.cli import main
+
+    db = str(tmp_path / "h.sqlite")
+    monkeypatch.setattr("sys.stdin", io.StringIO("long-enough-pw\n"))
+    assert main(["reviewers", "add", "wang", "--role", "supervisor", "--name", "王主管", "--history", db, "--password-stdin"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["reviewers", "add", "zhao", "--history", db, "--password-stdin"]) == 2  # too short: refused cleanly
+    assert main(["reviewers", "disable", "wang", "--history", db]) == 0
+    assert main(["reviewers", "disable", "nobody", "--history", db]) == 2
+    capsys.readouterr()
+    assert main(["reviewers", "list", "--history", db]) == 0
+    assert capsys.readouterr().out.split() == ["wang", "supervisor", "disabled", "王主管"]
