@@ -104,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, default=Path("models/classifiers"), help="folder for the .skops models and metadata.json")
     train.add_argument("--seed", type=int, default=0, help="random seed")
     train.add_argument("--cv-folds", type=int, default=5, help="cross-validation folds (fewer than 2: no cross-validation)")
+    train.add_argument("--with-reviews", action="store_true", help="add the reviewers' corrected utterances (from --history) to the data, retrain, "
+                       "print before/after on the evaluation set (--eval) and install the new models into --out only when not worse there")
+    train.add_argument("--history", type=Path, help="with --with-reviews: the history database holding the review trail")
+    train.add_argument("--eval", type=Path, default=Path("data/eval"), help="with --with-reviews: the frozen evaluation set (calls/*.json with turns and truth; default data/eval)")
+    train.add_argument("--eval-calls", help="with --with-reviews: only these evaluation call ids (comma-separated), e.g. the half not reviewed")
+
+    _add_review_commands(sub)
 
     model = sub.add_parser("model", help="prepare and check the speech model offline", description="Assemble the offline Whisper model into the cache, verify its sha256, and load it once.")
     _add_model_options(model)
@@ -113,6 +120,167 @@ def build_parser() -> argparse.ArgumentParser:
     transcribe.add_argument("--agent-channel", choices=["left", "right"], help="which channel holds the agent (two-channel files; default: detect)")
     _add_model_options(transcribe)
     return parser
+
+
+def _add_review_commands(sub) -> None:
+    """The reviewers' workbench (pipeline/review): the web app, accounts and the audit trail."""
+    review = sub.add_parser("review", help="serve the reviewers' workbench (local web application)",
+                            description="Serve the reviewers' workbench over the nightly output folders under --root and the history database: "
+                                        "queue, call pages, decisions (append-only audit trail), agreement statistics. Also writes each night's "
+                                        "report.reviewed.html and reviewers.reviewed.xlsx (the machine's own files are never rewritten).")
+    review.add_argument("--root", type=Path, required=True, help="an output folder of `huifang run`, or a folder of them (huifang serve's --out)")
+    review.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    review.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    review.add_argument("--history", type=Path, help="history database (default <root>/history.sqlite)")
+
+    reviewers = sub.add_parser("reviewers", help="manage the workbench's accounts", description="Add, disable or list reviewer and supervisor accounts (passwords are stored only as salted scrypt hashes).")
+    reviewers.add_argument("action", choices=["add", "disable", "enable", "list"])
+    reviewers.add_argument("username", nargs="?")
+    reviewers.add_argument("--role", choices=["reviewer", "supervisor"], default="reviewer")
+    reviewers.add_argument("--name", help="display name (default: the user name)")
+    reviewers.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin (default: prompt)")
+    reviewers.add_argument("--history", type=Path, required=True, help="the history database the workbench uses")
+
+    audit = sub.add_parser("audit", help="export the review trail or print agreement statistics", description="export: write the append-only review trail (decisions and unmasked views) to xlsx or CSV; stats: agreement between machine and reviewers per fact and per flag, by night and overall.")
+    audit.add_argument("action", choices=["export", "stats", "report"], help="export the trail; print agreement stats; "
+                       "report: write every night's report.reviewed.html and reviewers.reviewed.xlsx again (e.g. after a rerun)")
+    audit.add_argument("--history", type=Path, help="history database (default <root>/history.sqlite)")
+    audit.add_argument("--root", type=Path, help="stats: the output root (as for huifang review)")
+    audit.add_argument("--from", dest="since", help="export: first day (YYYY-MM-DD, UTC), inclusive")
+    audit.add_argument("--to", dest="until", help="export: last day (YYYY-MM-DD, UTC), inclusive")
+    audit.add_argument("--format", choices=["xlsx", "csv"], help="export format (default: from --out's suffix, else xlsx)")
+    audit.add_argument("--out", type=Path, help="export: file to write (default audit.<format>)")
+    audit.add_argument("--json", action="store_true", help="stats: print JSON instead of a table")
+
+
+def _history_path(args: argparse.Namespace) -> Path:
+    if getattr(args, "history", None):
+        return args.history
+    if getattr(args, "root", None):
+        return args.root / "history.sqlite"
+    raise HuifangError("give --history (or --root, whose history.sqlite is used)")
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    if not args.root.is_dir():
+        raise HuifangError(f"output root {args.root} does not exist")
+    import uvicorn
+
+    from .review.app import create_app, refresh_reviewed_outputs
+    from .review.nights import find_nights
+
+    history = _history_path(args)
+    app = create_app(args.root, history)
+    nights = find_nights(args.root)
+    refresh_reviewed_outputs(args.root, history)
+    print(f"workbench on http://{args.host}:{args.port}/ over {len(nights)} night(s) in {args.root}; history {history}")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def cmd_reviewers(args: argparse.Namespace) -> int:
+    from contextlib import closing
+
+    from .review import auth, store
+
+    with closing(store.connect(args.history)) as conn:
+        try:
+            if args.action == "list":
+                for r in auth.list_reviewers(conn):
+                    print(f"{r.username:<20} {r.role:<11} {'active' if r.active else 'disabled':<9} {r.display_name}")
+                return 0
+            if not args.username:
+                raise HuifangError(f"reviewers {args.action} needs a user name")
+            if args.action == "add":
+                if args.password_stdin:
+                    password = sys.stdin.readline().rstrip("\n")
+                else:
+                    import getpass
+
+                    password = getpass.getpass(f"password for {args.username}: ")
+                    if getpass.getpass("again: ") != password:
+                        raise HuifangError("the passwords differ")
+                auth.add_reviewer(conn, args.username, password, args.role, args.name)
+                print(f"added {args.role} {args.username}")
+            else:
+                auth.set_active(conn, args.username, args.action == "enable")
+                print(f"{args.action}d {args.username}")
+        except auth.AuthError as exc:
+            raise HuifangError(str(exc)) from exc
+    return 0
+
+
+def _day_bound(day: str | None, next_day: bool) -> str | None:
+    if not day:
+        return None
+    from datetime import date, timedelta
+
+    try:
+        value = date.fromisoformat(day)
+    except ValueError as exc:
+        raise HuifangError(f"not a date (YYYY-MM-DD): {day!r}") from exc
+    return (value + timedelta(days=1 if next_day else 0)).isoformat()
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from contextlib import closing
+
+    from .review import store
+
+    history = _history_path(args)
+    if not history.is_file():
+        raise HuifangError(f"history database {history} not found")
+    with closing(store.connect(history)) as conn:
+        if args.action == "export":
+            fmt = args.format or (args.out.suffix.lstrip(".") if args.out and args.out.suffix in (".csv", ".xlsx") else "xlsx")
+            out = args.out or Path(f"audit.{fmt}")
+            n = store.export_trail(conn, out, since=_day_bound(args.since, False), until=_day_bound(args.until, True), fmt=fmt)
+            print(f"{n} records written to {out}")
+            return 0
+        if not args.root:
+            raise HuifangError(f"audit {args.action} needs --root (the output folders the reviews refer to)")
+        if args.action == "report":
+            from .review.app import refresh_reviewed_outputs
+
+            for path in refresh_reviewed_outputs(args.root, history):
+                print(path)
+            return 0
+        from .review.nights import find_nights
+        from .review.stats import agreement, format_stats
+
+        per_night, overall = agreement(conn, find_nights(args.root))
+        if args.json:
+            print(json.dumps({"nights": {n: a.to_json() for n, a in per_night.items()}, "overall": overall.to_json()}, ensure_ascii=False, indent=2))
+        else:
+            print(format_stats(per_night, overall))
+    return 0
+
+
+def cmd_train_with_reviews(args: argparse.Namespace) -> int:
+    from contextlib import closing
+
+    from .review import store
+    from .review.retrain import load_eval_calls, retrain_with_reviews
+
+    if not args.history or not args.history.is_file():
+        raise HuifangError("train --with-reviews needs --history FILE (the database holding the review trail)")
+    if not args.data.is_file():
+        raise HuifangError(f"training data {args.data} not found")
+    try:
+        calls = load_eval_calls(args.eval)
+    except ValueError as exc:
+        raise HuifangError(str(exc)) from exc
+    if args.eval_calls:
+        wanted = set(args.eval_calls.split(","))
+        calls = [c for c in calls if c["call_id"] in wanted]
+    with closing(store.connect(args.history)) as conn:
+        try:
+            result = retrain_with_reviews(conn, base_data=args.data, eval_calls=calls, model_dir=args.out, seed=args.seed,
+                                          reviews_out=args.data.with_name("reviews.jsonl"))
+        except ValueError as exc:
+            raise HuifangError(str(exc)) from exc
+    print(result.format())
+    return 0
 
 
 class _RichProgress:
@@ -206,6 +374,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    if getattr(args, "with_reviews", False):
+        return cmd_train_with_reviews(args)
     _quiet_prefect_env()
     if not args.data.is_file():
         raise HuifangError(f"training data {args.data} not found")
@@ -244,7 +414,8 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "eval": cmd_eval, "serve": cmd_serve, "train": cmd_train, "model": cmd_model, "transcribe": cmd_transcribe}
+COMMANDS = {"run": cmd_run, "eval": cmd_eval, "serve": cmd_serve, "train": cmd_train, "model": cmd_model, "transcribe": cmd_transcribe,
+            "review": cmd_review, "reviewers": cmd_reviewers, "audit": cmd_audit}
 
 
 def main(argv: list[str] | None = None) -> int:
