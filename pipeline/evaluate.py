@@ -10,6 +10,8 @@ import json
 import re
 from pathlib import Path
 
+from rapidfuzz.distance import Levenshtein
+
 from .labels import CONDUCT_FLAGS, CREDIT_FLAGS, FACTS
 from .lexicon import Lexicon, load_lexicon
 from .normalize import normalise_numbers, to_simplified
@@ -28,15 +30,12 @@ def cer_text(text: str) -> str:
 
 
 def edit_distance(ref: str, hyp: str) -> int:
-    if not ref:
-        return len(hyp)
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        cur = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
-        prev = cur
-    return prev[-1]
+    """Character insertions, deletions and substitutions from ``ref`` to ``hyp`` (CER's numerator).
+
+    rapidfuzz's Levenshtein gives the numbers of the textbook dynamic programme
+    (tests/test_edit_distance.py) some thousand times faster on whole calls.
+    """
+    return Levenshtein.distance(ref, hyp)
 
 
 def _reference_text(truth_call: dict) -> str:
