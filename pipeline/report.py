@@ -17,7 +17,16 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from .labels import ACTION_NAMES_ZH, FACT_NAMES_ZH, FACTS, FLAG_NAMES_ZH, OUTCOME_NAMES_ZH, SCHEMA_VERSION, SPEAKER_NAMES_ZH, SPEAKERS
+from .labels import (
+    ACTION_NAMES_ZH,
+    FACT_NAMES_ZH,
+    FACTS,
+    FLAG_NAMES_ZH,
+    OUTCOME_NAMES_ZH,
+    SCHEMA_VERSION,
+    SPEAKER_NAMES_ZH,
+    SPEAKERS,
+)
 from .outputs import atomic_write
 from .report_call import (
     STATUS_NAMES_ZH,
@@ -38,7 +47,9 @@ from .report_call import audio_src as audio_src
 from .report_view import by_urgency, page_view
 from .report_view import urgency_key as urgency_key
 
-__all__ = ["render_report", "write_reviewers_xlsx", "urgency_key", "highlight_terms", "report_environment", "TEMPLATES"]
+__all__ = [
+    "render_report", "write_reviewers_xlsx", "urgency_key", "highlight_terms", "audio_src", "report_environment", "TEMPLATES",
+]
 
 # The templates folder (pipeline/templates): the report's pages under report/, for the workbench too.
 TEMPLATES = Path(__file__).resolve().parent / "templates"

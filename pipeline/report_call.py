@@ -20,7 +20,6 @@ from .labels import (
     CONDUCT_NAMES_ZH,
     FACT_NAMES_ZH,
     FACTS,
-    FLAG_CODES,
     FLAG_NAMES_ZH,
     OUTCOME_NAMES_ZH,
     RISK_LEVELS,
