@@ -344,6 +344,14 @@ def audio_src(summary: dict, path: Path, batch_dir: Path | None) -> str | None:
     return quote(rel.replace(os.sep, "/"))
 
 
+def _audio_warning_badge(summary: dict) -> str:
+    """A visible mark on a call whose recording is damaged or cut short (``analysis.audio_warning``)."""
+    warning = (summary.get("analysis") or {}).get("audio_warning") if isinstance(summary.get("analysis"), dict) else None
+    if not warning:
+        return ""
+    return f'<span class="badge audio-warning" title="{_esc(warning)}">录音不完整</span>'
+
+
 def _call_header(summary: dict) -> str:
     risk = _risk(summary)
     call_id = summary.get("call_id") or ""
@@ -356,8 +364,11 @@ def _call_header(summary: dict) -> str:
         ("坐席", _esc(_agent(summary))),
     ]
     meta = "".join(f"<span><b>{k}</b> {v}</span>" for k, v in facts if v)
+    warning = (summary.get("analysis") or {}).get("audio_warning") if isinstance(summary.get("analysis"), dict) else None
+    if warning:
+        meta += f'<span class="audio-warning-text"><b>录音问题</b> {_esc(warning)}</span>'
     return (
-        f'<header class="call-head"><div class="call-title"><h2>{_badge(risk)} 通话 {_attr(call_id)}</h2>'
+        f'<header class="call-head"><div class="call-title"><h2>{_badge(risk)}{_audio_warning_badge(summary)} 通话 {_attr(call_id)}</h2>'
         f'<div class="call-tools no-print"><button type="button" class="print-one">打印本通话</button>'
         f'<a href="#calls-list">返回列表 ↑</a></div></div><div class="call-meta">{meta}</div></header>'
     )
@@ -655,7 +666,7 @@ def _row_html(summary: dict) -> str:
         (_text(_field(summary, "borrower_name")), _esc(_field(summary, "borrower_name"))),
         (called_at, _esc(_time_display(called_at))),
         (summary.get("call_outcome") or "", html.escape(OUTCOME_NAMES_ZH.get(summary.get("call_outcome") or "", "—"))),
-        (str(rank), _badge(risk)),
+        (str(rank), _badge(risk) + _audio_warning_badge(summary)),
         (str(len(codes)), " ".join(_flag_chip(c, severities.get(c)) for c in codes) or "—"),
         ("", actions or "—"),
         (status, status_html),
@@ -734,6 +745,7 @@ table.calls thead th{cursor:pointer;position:sticky;top:0}
 table.calls th[aria-sort=ascending]::after{content:" ▲"}table.calls th[aria-sort=descending]::after{content:" ▼"}
 table.calls tbody tr:hover{background:#f8fafc}
 .badge{display:inline-block;min-width:2.6em;text-align:center;padding:0 8px;border-radius:10px;color:#fff;font-size:12px;font-weight:600;background:#94a3b8;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+.badge.audio-warning{background:#b45309;margin-left:4px}.audio-warning-text{color:#b45309}
 .badge.risk-critical{background:var(--crit)}.badge.risk-high{background:var(--high)}.badge.risk-medium{background:var(--med)}.badge.risk-low{background:var(--low)}.badge.risk-failed{background:var(--fail)}
 .chip{display:inline-block;padding:0 6px;margin:1px 2px 1px 0;border-radius:4px;font-size:12px;background:#e0e7ff;color:#3730a3;white-space:nowrap}
 .chip.sev-high{background:#fee2e2;color:#991b1b}.chip.sev-medium{background:#fef3c7;color:#92400e}
