@@ -132,16 +132,41 @@ def _mp3_declared_frames(data: bytes, at: int, frame: _Mp3Frame) -> int | None:
     return None
 
 
-def mp3_truncation(path: Path) -> str | None:
-    """A note when an mp3 is cut short: it ends inside a frame, or holds fewer frames than its Xing/VBRI header says.
+def _mp3_resync(data, at: int, end: int) -> int | None:
+    """The next offset after ``at`` where two MPEG audio frames follow each other (what a decoder resyncs to)."""
+    at = data.find(b"\xff", at + 1, end)
+    while 0 <= at < end - 4:
+        frame = _mp3_frame(data[at : at + 4])
+        if frame is not None and (at + frame.length >= end or _mp3_frame(data[at + frame.length : at + frame.length + 4]) is not None):
+            return at
+        at = data.find(b"\xff", at + 1, end)
+    return None
 
-    The frames are walked header to header (ID3 tags skipped); FFmpeg decodes
-    a cut mp3 without complaint and estimates its length from the bytes that
-    are there, so only the frames themselves show the cut.
+
+# Bytes of invalid data inside an mp3 (skipped by the decoder) worth a warning: about a second of telephone audio.
+MP3_DAMAGE_BYTES = 4096
+
+
+def mp3_truncation(path: Path) -> str | None:
+    """A note when an mp3 is cut short or damaged: it ends inside a frame, holds fewer frames than its
+    Xing/VBRI header says, or has invalid data between its frames.
+
+    The frames are walked header to header (ID3 tags skipped, resyncing past
+    invalid data as a decoder does); FFmpeg decodes a cut mp3 without
+    complaint and estimates its length from the bytes that are there, so only
+    the frames themselves show the cut.
     """
+    import mmap
+
     path = Path(path)
-    data = path.read_bytes()
-    end = len(data) - (128 if data[-128:-125] == b"TAG" else 0)
+    if path.stat().st_size < 4:
+        return None
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return _mp3_damage(path.name, data)
+
+
+def _mp3_damage(name: str, data) -> str | None:
+    end = len(data) - (128 if data[len(data) - 128 : len(data) - 125] == b"TAG" else 0)
     at = 0
     if data[:3] == b"ID3" and len(data) >= 10:
         at = 10 + ((data[6] & 0x7F) << 21 | (data[7] & 0x7F) << 14 | (data[8] & 0x7F) << 7 | (data[9] & 0x7F))
@@ -149,21 +174,28 @@ def mp3_truncation(path: Path) -> str | None:
     if first is None:
         return None  # not a plain MPEG audio stream: the decoder's own checks apply
     declared = _mp3_declared_frames(data, at, first)
-    frames, samples = 0, 0
+    frames, samples, skipped = 0, 0, 0
     while at + 4 <= end:
         frame = _mp3_frame(data[at : at + 4])
         if frame is None:
-            break
+            if data[at : at + 3] in (b"TAG", b"APE", b"LYR"):
+                break  # trailing tags
+            found = _mp3_resync(data, at, end)
+            skipped += (found if found is not None else end) - at
+            if found is None:
+                break
+            at = found
+            continue
         if at + frame.length > end:
             heard = samples / first.rate
-            return f"{path.name}: truncated: the mp3 ends inside an audio frame after {heard:.1f} s ({end - at} of {frame.length} bytes); analysed what is there"
+            return f"{name}: truncated: the mp3 ends inside an audio frame after {heard:.1f} s ({end - at} of {frame.length} bytes); analysed what is there"
         frames, samples, at = frames + 1, samples + frame.samples, at + frame.length
     heard = samples / first.rate
-    if at + 4 <= end and data[at : at + 3] not in (b"TAG", b"APE", b"LYR"):
-        return f"{path.name}: damaged: the audio frames stop at byte {at} of {end} ({heard:.1f} s); analysed what could be decoded"
     if declared and frames + 1 < declared:  # the Xing/Info frame itself may or may not be counted
         promised = declared * first.samples / first.rate
-        return f"{path.name}: truncated: the mp3 header promises {promised:.1f} s of audio, the file holds {heard:.1f} s; analysed what is there"
+        return f"{name}: truncated: the mp3 header promises {promised:.1f} s of audio, the file holds {heard:.1f} s; analysed what is there"
+    if skipped >= MP3_DAMAGE_BYTES:
+        return f"{name}: damaged: {skipped} bytes of invalid data between the audio frames were skipped; analysed the rest ({heard:.1f} s)"
     return None
 
 

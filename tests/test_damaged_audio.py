@@ -65,6 +65,16 @@ def test_mp3_cut_inside_a_frame(files):
     assert warning and "cut2000.mp3" in warning and "truncated" in warning
 
 
+def test_mp3_with_invalid_data_between_frames(tmp_path):
+    data = MP3_CALL.read_bytes()
+    damaged = tmp_path / "garbled.mp3"
+    damaged.write_bytes(data[:50_000] + bytes(range(256)) * 40 + data[50_000:])
+    warning = mp3_truncation(damaged)
+    assert warning and "garbled.mp3" in warning and "damaged" in warning
+    damaged.write_bytes(data[:50_000] + b"\x00" * 300 + data[50_000:])  # a few hundred bytes: one glitch, no warning
+    assert mp3_truncation(damaged) is None
+
+
 def test_mp3_with_fewer_frames_than_its_xing_header(files):
     warning = mp3_truncation(files["xing_half"])
     assert warning and "xing_half.mp3" in warning and "header promises" in warning
