@@ -197,8 +197,8 @@ def correct_in_call_context(utterances: list[Utterance], lexicon: Lexicon) -> No
         return  # not recognisably a follow-up call (a wrong number, a voicemail, someone else's conversation)
     about = "|".join(u.text for u, cue in zip(utterances, cued) if cue)
     for utt, cue in zip(utterances, cued):
-        if cue or not utt.raw_text:
-            continue  # its own words were evidence enough already
+        if cue or not utt.raw_text or not corrector.withheld(utt.raw_text):
+            continue  # its own words were evidence enough, or no rewrite waited for more
         text, corrections = corrector.correct(utt.raw_text, context=about)
         if text != utt.text:
             utt.text = text

@@ -285,7 +285,7 @@ class NameCorrector:
                 start = text.find(form, start + 1)
         return inside
 
-    def _fit(self, out: list[str], heard: list[str], i: int, keep: frozenset[int] = frozenset(), words: frozenset[int] = frozenset()) -> str | None:
+    def _fit(self, out: list[str], heard: list[str], i: int, keep: frozenset[int] = frozenset(), words: Callable[[], set[int]] = set) -> str | None:
         for form, said in self._forms:
             if not syllables_close(heard[i], said[0]):
                 continue  # every syllable must sound close: the first rules out most places cheaply
@@ -294,7 +294,7 @@ class NameCorrector:
                 continue
             if any(i + k in keep and window[k] != form[k] for k in range(len(form))):
                 continue  # the name written right stays: 兰女士 inside 李秀兰女士 is no 李女士 (孙丽娟女是 may still end in 女士)
-            if i in words or i + len(form) in words or _jieba_freq().get(window, 0) > REAL_WORD_FREQ:
+            if _jieba_freq().get(window, 0) > REAL_WORD_FREQ or i in words() or i + len(form) in words():
                 continue  # a real word, or a window that cuts one, is what was said: 我见过 is no 我建国, 希望大家 no 希王大姐
             part = heard[i : i + len(form)]
             exact = sum(a == b for a, b in zip(part, said))
@@ -306,7 +306,14 @@ class NameCorrector:
     def correct(self, text: str) -> tuple[str, list[Correction]]:
         if not self._forms:
             return text, []
-        keep, words = frozenset(self.written(text)), frozenset(inside_words(text))
+        keep = frozenset(self.written(text))
+        found: list[set[int]] = []
+
+        def words() -> set[int]:  # jieba only where a form sounds right (rare)
+            if not found:
+                found.append(inside_words(text))
+            return found[0]
+
         return replace_windows(text, self._syllables(text), lambda out, heard, i: self._fit(out, heard, i, keep, words))
 
 

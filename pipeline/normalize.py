@@ -195,6 +195,7 @@ class TermCorrector:
         self._term_set = {term for group in self._terms.values() for term, _, _ in group}
         # words that show an utterance is about the loan: the lexicon's terms and fixed phrases
         self._cues = sorted(self._term_set | set(lexicon.phrases), key=len, reverse=True)
+        self._withheld: dict[str, bool] = {}  # recent texts corrected without context: was a rewrite left out?
         self._lengths = sorted(self._terms, reverse=True)
         # terms of each length whose first syllable sounds close to a heard one, filled as syllables are met
         self._starting: dict[tuple[int, str], list[tuple[str, list[str], list[str]]]] = {}
@@ -214,6 +215,10 @@ class TermCorrector:
         """Whether ``text`` names a domain term or fixed phrase (the loan is being talked about)."""
         return any(cue in text for cue in self._cues)
 
+    def withheld(self, text: str) -> bool:
+        """Whether correcting ``text`` without context left out a rewrite for want of evidence (True when not known)."""
+        return self._withheld.get(text, True)
+
     def cues_in(self, text: str) -> set[str]:
         """The domain terms and fixed phrases ``text`` names."""
         return {cue for cue in self._cues if cue in text}
@@ -226,11 +231,21 @@ class TermCorrector:
         turns before and after it), where a domain term counts as evidence too.
         """
         about_loan = self.has_cue(context) if context else False
+        written = text
         heard: list[Correction] = []
+        withheld = 0
         if self._homophones is not None:
-            text, heard = self._with_evidence(text, self._homophones.correct(text)[1], about_loan)
+            found = self._homophones.correct(text)[1]
+            text, heard = self._with_evidence(text, found, about_loan)
+            withheld += len(found) - len(heard)
         text, phrased = self._phrases.correct(text)
-        text, corrections = self._with_evidence(text, self._correct_terms(text)[1], about_loan)
+        found = self._correct_terms(text)[1]
+        text, corrections = self._with_evidence(text, found, about_loan)
+        withheld += len(found) - len(corrections)
+        if not about_loan:
+            if len(self._withheld) > 4096:
+                self._withheld.clear()
+            self._withheld[written] = withheld > 0
         corrections = heard + phrased + corrections
         fixed = []
         for match in _MISHEARD_MA.finditer(text):
