@@ -161,9 +161,6 @@ _MISHEARD_MA = re.compile(r"(本人|先生|女士|小姐|是|对|好|了|在|有
 
 # A window that jieba knows as a real word this often is left alone (社保 is not 设备).
 _REAL_WORD_FREQ = REAL_WORD_FREQ
-# With only the call as evidence (no domain word in the utterance), what is written may be no word
-# more frequent than this, nor cut one (大床房, 虚惊一场 stay).
-CALL_WORD_FREQ = 0
 
 
 class TermCorrector:
@@ -265,7 +262,7 @@ class TermCorrector:
         if not found:
             return text, []
         inside = self._word_boundaries(text)
-        inside_any = self._word_boundaries(text, min_freq=CALL_WORD_FREQ) if about_loan else set()
+        inside_any = self._word_boundaries(text, min_freq=-1) if about_loan else set()  # any dictionary word
         kept = [c for c in found if self._has_evidence(text, c, inside, inside_any, about_loan)]
         out = list(text)
         for c in kept:
@@ -296,7 +293,7 @@ class TermCorrector:
         if self.has_cue(text[: c.start] + "|" + text[c.end :]):
             return True
         cuts_a_word = self._splits_a_word(inside_any, c.start, c.end) and not long_term
-        return about_loan and self._word_freq.get(c.original, 0) <= CALL_WORD_FREQ and not cuts_a_word
+        return about_loan and c.original not in self._word_freq and not cuts_a_word
 
     def _correct_terms(self, text: str) -> tuple[str, list[Correction]]:
         if not text:

@@ -347,5 +347,5 @@ def test_false_corrections_on_general_mandarin_stay_rare(lexicon):
     rates = false_corrections(sentences, lexicon)
     for role in ("customer", "agent"):
         assert rates[f"{role}/neutral"].rate <= 0.005, rates[f"{role}/neutral"].examples[:10]
-        # beside a question about the loan, call-level evidence applies: 1.25% measured (大床房 → 大厂房 …)
+        # beside a question about the loan, call-level evidence applies: 1.12% measured (大床房 → 大厂房 …)
         assert rates[f"{role}/loan"].rate <= 0.02, rates[f"{role}/loan"].examples[:10]
