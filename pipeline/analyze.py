@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .audio import DecodedAudio, is_dual_mono, is_silent, iter_windows, probe, wav_truncation
+from .audio import DecodedAudio, audio_truncation, is_dual_mono, is_silent, iter_windows, probe
 from .compliance import assess
 from .errors import HuifangError
 from .extract import FactDecision, Match, answer_matches, decide_fact, match_rules
@@ -23,7 +23,7 @@ from .homophones import NameCorrector
 from .labels import FACTS, SCHEMA_VERSION
 from .lexicon import Lexicon, load_lexicon
 from .manifest import CallSpec
-from .normalize import ascii_digits, digit_heard, normalise_for_extraction
+from .normalize import ascii_digits, corrector_for, digit_heard, normalise_for_extraction
 from .privacy import mask_pii
 from .uncertainty import needs_review
 from .risk import Flag, actions_for, conduct_level, fact_flags, merge_flags, risk_level, use_fits_purpose
@@ -175,13 +175,57 @@ def _classifier_votes(utterances: list[Utterance], classifiers) -> dict[str, lis
 CLASSIFIER_MIN_PROB = 0.75
 
 
+def correct_in_call_context(utterances: list[Utterance], lexicon: Lexicon) -> None:
+    """Domain corrections the utterance alone could not justify, taken again knowing the call is about a loan.
+
+    Transcription corrects each utterance on its own words; a short answer
+    (房子没有再比压给别人) shows no domain term, but the rest of the call may
+    (the agent's script: 贷后回访, 贷款, 还款). Only then is the weaker,
+    call-level evidence of ``TermCorrector.correct`` used (issue 17: a
+    rewrite needs both the sound and the context).
+    """
+    corrector = corrector_for(lexicon)
+    cued = [corrector.cues_in(u.text) for u in utterances]
+    if len(set().union(*cued)) < CALL_CUES:
+        return  # not recognisably a follow-up call (a wrong number, a voicemail, someone else's conversation)
+    about = "|".join(u.text for u, cue in zip(utterances, cued) if cue)
+    for utt, cue in zip(utterances, cued):
+        if cue or not utt.raw_text or not corrector.withheld(utt.raw_text):
+            continue  # its own words were evidence enough, or no rewrite waited for more
+        text, corrections = corrector.correct(utt.raw_text, context=about)
+        if text != utt.text:
+            utt.text = text
+            utt.norm_text = normalise_for_extraction(text)
+            utt.corrections = [c.__dict__ for c in corrections]
+
+
+# Distinct domain terms named in a call that make it recognisably a follow-up call.
+CALL_CUES = 2
+
+
 def correct_borrower_name(utterances: list[Utterance], name: str) -> None:
     """The manifest knows the borrower's name: same-sounding misspellings of it are fixed in place."""
     corrector = NameCorrector(name)
     for utt in utterances:
+        _keep_written_name(utt, corrector.written(utt.raw_text or ""))
         text, corrections = corrector.correct(utt.text)
         if corrections:
             _apply_corrections(utt, text, [c.__dict__ for c in corrections])
+
+
+def _keep_written_name(utt: Utterance, name_at: set[int]) -> None:
+    """Undo domain corrections that touched the borrower's name where Whisper wrote it right (李秀兰 stays 李秀兰)."""
+    if not name_at or len(utt.text) != len(utt.raw_text):
+        return  # corrections keep lengths, so offsets in raw_text and text agree
+    undo = [c for c in utt.corrections if any(k in name_at for k in range(c["start"], c["end"]))]
+    if not undo:
+        return
+    text = list(utt.text)
+    for c in undo:
+        text[c["start"] : c["end"]] = utt.raw_text[c["start"] : c["end"]]
+    utt.text = "".join(text)
+    utt.norm_text = normalise_for_extraction(utt.text)
+    utt.corrections = [c for c in utt.corrections if c not in undo]
 
 
 def _apply_corrections(utt: Utterance, text: str, corrections: list[dict]) -> None:
@@ -254,6 +298,7 @@ def analyze_transcript(
 ) -> dict:
     """Every text stage on an attributed transcript; returns the contract summary (without I/O)."""
     lexicon = lexicon or load_lexicon()
+    correct_in_call_context(utterances, lexicon)
     correct_borrower_name(utterances, manifest.get("borrower_name", ""))
     read_requested_digits(utterances)
     matches = match_rules(utterances, lexicon)
@@ -339,6 +384,30 @@ def analyze_transcript(
     return summary
 
 
+# Audio a truncated recording must still hold, with nobody answering, before it counts as unanswered.
+UNANSWERED_MIN_S = 30.0
+
+
+def outcome_lost_with_audio(summary: dict, audio_warning: str | None, duration_s: float) -> str | None:
+    """Why a damaged recording cannot be called not connected, or None when its outcome stands.
+
+    A recording cut short that holds no carrier message and too little audio
+    (under ``UNANSWERED_MIN_S``) to show that nobody answered says nothing
+    about the call: it must not become ``not_connected`` with CONTACT_FAILED
+    and a callback. The call fails instead, naming the file and the damage,
+    so a reviewer listens to the original (issue 17).
+    """
+    if not audio_warning or summary.get("call_outcome") != "not_connected":
+        return None
+    if any(u.get("speaker") == "system" for u in summary.get("transcript", [])) or duration_s >= UNANSWERED_MIN_S:
+        return None  # a carrier message was heard, or enough of the call with nobody answering
+    damage = audio_warning.replace("; analysed what is there", "").replace("; analysed what could be decoded", "").replace("; analysed the rest", "")
+    return (
+        f"{damage}: the {duration_s:.1f} s that survive hold no carrier message and no conversation, "
+        "so whether the call was answered cannot be told; listen to the original recording"
+    )
+
+
 def failed_summary(call_id: str, manifest: dict, error: str, *, audio_path: str | None = None) -> dict:
     """A contract-shaped summary for a call we could not analyse: every key present, nothing invented."""
     return {
@@ -370,19 +439,22 @@ def transcribe_call(call: CallSpec, transcriber, classifiers=None) -> tuple[list
     """
     settings = transcriber.settings
     info = probe(call.audio_file)
-    windows = iter_windows(call.audio_file, settings.window_s, settings.max_duration_s, info)
+    skipped = [0]  # frames the decoder rejected
+    windows = iter_windows(call.audio_file, settings.window_s, settings.max_duration_s, info, skipped)
     first = next(windows)
     second = next(windows, None)
     details: dict = {"source_channels": info.channels, "source_rate": info.rate}
-    truncated = wav_truncation(call.audio_file)
-    if truncated:
-        details["audio_warning"] = truncated
     if second is None:
         audio = DecodedAudio(call.audio_file, first.channels, info.channels, info.rate)
         if is_dual_mono(audio.channels):
             audio.channels = [audio.channels[0]]
-        return _transcribe_whole(audio, call, transcriber, classifiers, details)
-    return _transcribe_windowed(itertools.chain([first, second], windows), call, transcriber, classifiers, details)
+        utterances, duration, details = _transcribe_whole(audio, call, transcriber, classifiers, details)
+    else:
+        utterances, duration, details = _transcribe_windowed(itertools.chain([first, second], windows), call, transcriber, classifiers, details)
+    damaged = audio_truncation(call.audio_file, info, duration, skipped[0])
+    if damaged:
+        details["audio_warning"] = damaged
+    return utterances, duration, details
 
 
 def _transcribe_whole(audio: DecodedAudio, call: CallSpec, transcriber, classifiers, details: dict) -> tuple[list[Utterance], float, dict]:
@@ -479,6 +551,10 @@ def analyze_call_keeping_raw(call: CallSpec, transcriber, classifiers=None) -> t
         )
     except HuifangError as exc:
         return failed_summary(call.call_id, call.row, str(exc), audio_path=call.audio_path), None
+    undetermined = outcome_lost_with_audio(summary, details.get("audio_warning"), duration)
+    if undetermined:
+        summary = failed_summary(call.call_id, call.row, undetermined, audio_path=call.audio_path)
+        summary["duration_s"] = round(float(duration), 2)
     summary["audio_path"] = call.audio_path
     summary["analysis"] = {
         "pipeline_version": __version__,
@@ -489,4 +565,4 @@ def analyze_call_keeping_raw(call: CallSpec, transcriber, classifiers=None) -> t
         "elapsed_s": round(time.perf_counter() - started, 2),
         **details,
     }
-    return summary, unmasked_transcript(utterances)
+    return summary, None if undetermined else unmasked_transcript(utterances)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from itertools import product
 from typing import Callable
 
-from .normalize import Correction, _jieba_freq, _split_syllable, syllables_close
+from .sounds import REAL_WORD_FREQ, Correction, _jieba_freq, _split_syllable, inside_words, syllables_close
 
 # Dictionary words rarer than this are not offered as replacements (typos and
 # odd entries in jieba's dictionary).
@@ -266,18 +266,36 @@ class NameCorrector:
         from pypinyin import lazy_pinyin
 
         self._lazy = lazy_pinyin
-        self._forms = [(form, self._syllables(form)) for form in sorted(set(name_forms(name)), key=len, reverse=True)]
+        forms = sorted(set(name_forms(name)), key=len, reverse=True)
+        self._written_forms = forms
+        # the given name alone (建国) is too short and too like everyday words (见过) to be rewritten to
+        given = name.strip()[-2:] if len(name.strip()) == 3 else None
+        self._forms = [(form, self._syllables(form)) for form in forms if form != given]
 
     def _syllables(self, text: str) -> list[str]:
         return self._lazy(text, errors=lambda x: ["?"] * len(x))
 
-    def _fit(self, out: list[str], heard: list[str], i: int) -> str | None:
+    def written(self, text: str) -> set[int]:
+        """Offsets of ``text`` that belong to a form of the name written correctly (李秀兰女士)."""
+        inside: set[int] = set()
+        for form in self._written_forms:
+            start = text.find(form)
+            while start >= 0:
+                inside.update(range(start, start + len(form)))
+                start = text.find(form, start + 1)
+        return inside
+
+    def _fit(self, out: list[str], heard: list[str], i: int, keep: frozenset[int] = frozenset(), words: Callable[[], set[int]] = set) -> str | None:
         for form, said in self._forms:
             if not syllables_close(heard[i], said[0]):
                 continue  # every syllable must sound close: the first rules out most places cheaply
             window = "".join(out[i : i + len(form)])
             if len(window) < len(form) or window == form:
                 continue
+            if any(i + k in keep and window[k] != form[k] for k in range(len(form))):
+                continue  # the name written right stays: 兰女士 inside 李秀兰女士 is no 李女士 (孙丽娟女是 may still end in 女士)
+            if _jieba_freq().get(window, 0) > REAL_WORD_FREQ or i in words() or i + len(form) in words():
+                continue  # a real word, or a window that cuts one, is what was said: 我见过 is no 我建国, 希望大家 no 希王大姐
             part = heard[i : i + len(form)]
             exact = sum(a == b for a, b in zip(part, said))
             allowed = 0 if len(form) <= 2 else 1
@@ -288,7 +306,15 @@ class NameCorrector:
     def correct(self, text: str) -> tuple[str, list[Correction]]:
         if not self._forms:
             return text, []
-        return replace_windows(text, self._syllables(text), self._fit)
+        keep = frozenset(self.written(text))
+        found: list[set[int]] = []
+
+        def words() -> set[int]:  # jieba only where a form sounds right (rare)
+            if not found:
+                found.append(inside_words(text))
+            return found[0]
+
+        return replace_windows(text, self._syllables(text), lambda out, heard, i: self._fit(out, heard, i, keep, words))
 
 
 class PhraseCorrector:

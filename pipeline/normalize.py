@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
 from functools import lru_cache
 
+from .homophones import PhraseCorrector, homophone_corrector_for
 from .lexicon import Lexicon
+from .sounds import REAL_WORD_FREQ, _FUZZY_INITIALS, _INITIALS, Correction, _edit_distance, _jieba_freq, _split_syllable, inside_words, syllables_close  # noqa: F401 (re-exported)
 
 _PUNCT = re.compile(r"[\s\u3000,，。.!！?？、;；:：\"'“”‘’()（）\[\]【】<>《》…·~～-]+")
 _CN_NUM = "零〇一二两三四五六七八九十百千万亿"
@@ -142,50 +143,11 @@ def normalise_numbers(text: str) -> str:
 
 # --- pinyin-tolerant correction of misheard domain terms ---------------------------------
 
-_INITIALS = ("zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "r", "z", "c", "s", "y", "w")
 
-
-def _split_syllable(syllable: str) -> tuple[str, str]:
-    for initial in _INITIALS:
-        if syllable.startswith(initial):
-            return initial, syllable[len(initial):]
-    return "", syllable
-
-
-def _edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
-# The usual fuzzy initials of Mandarin (zh/z, n/l, h/f ...), and the stops that differ only in
-# place of articulation (b/d/g, p/t/k), whose cues lie in bursts above the telephone band's
-# 3.4 kHz: 并单 for 订单, 比压 for 抵押.
-_FUZZY_INITIALS = {
-    frozenset(p)
-    for p in (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("h", "f"), ("r", "l"), ("b", "d"), ("d", "g"), ("b", "g"), ("p", "t"), ("t", "k"), ("p", "k"))
-}
 # Characters so common that a term is never made by changing one into another sound.
 _FUNCTION_CHARS = frozenset("不的了是在有也就都没很")
 # Never read as a digit: the function words (是 would be 四), and 十 (no single digit) with its sound-alikes.
 _NOT_DIGITS = _FUNCTION_CHARS | frozenset("十时事")
-
-
-@lru_cache(maxsize=1 << 16)
-def syllables_close(a: str, b: str) -> bool:
-    """Same toneless syllable, the same initial with a similar final, or a commonly confused initial with the same final."""
-    if a == b:
-        return True
-    ia, fa = _split_syllable(a)
-    ib, fb = _split_syllable(b)
-    if ia == ib:
-        return _edit_distance(fa, fb) <= 2
-    # a confusable initial (h/f, n/l, zh/z ...) only with the same final: 够还 is not 购房
-    return frozenset((ia, ib)) in _FUZZY_INITIALS and fa == fb
 
 
 # The question particle 吗 heard as 卖/买/妈/马/嘛 after words that end yes-no questions.
@@ -198,31 +160,7 @@ _MISHEARD_WEI = re.compile(
 _MISHEARD_MA = re.compile(r"(本人|先生|女士|小姐|是|对|好|了|在|有|还在|清楚|方便)(卖|买|妈|马)(?=[，。？?,.!！]|$)")
 
 # A window that jieba knows as a real word this often is left alone (社保 is not 设备).
-_REAL_WORD_FREQ = 20
-
-
-@lru_cache(maxsize=1)
-def _jieba_freq() -> dict[str, int]:
-    """jieba's word frequencies, with the user dictionary generated from the lexicon loaded."""
-    import io
-    import logging
-
-    import jieba
-
-    from .lexicon import jieba_user_dict, load_lexicon
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    jieba.load_userdict(io.StringIO(jieba_user_dict(load_lexicon())))
-    return jieba.dt.FREQ
-
-
-@dataclass(frozen=True)
-class Correction:
-    start: int
-    end: int
-    original: str
-    corrected: str
+_REAL_WORD_FREQ = REAL_WORD_FREQ
 
 
 class TermCorrector:
@@ -236,8 +174,6 @@ class TermCorrector:
 
     def __init__(self, lexicon: Lexicon, homophones=None) -> None:
         from pypinyin import Style, lazy_pinyin
-
-        from .homophones import PhraseCorrector
 
         self._homophones = homophones
         self._phrases = PhraseCorrector(lexicon.phrases)
@@ -254,6 +190,9 @@ class TermCorrector:
             plain = [s.rstrip("012345") for s in toned]
             self._terms.setdefault(len(term), []).append((term, toned, plain))
         self._term_set = {term for group in self._terms.values() for term, _, _ in group}
+        # words that show an utterance is about the loan: the lexicon's terms and fixed phrases
+        self._cues = sorted(self._term_set | set(lexicon.phrases), key=len, reverse=True)
+        self._withheld: dict[str, bool] = {}  # recent texts corrected without context: was a rewrite left out?
         self._lengths = sorted(self._terms, reverse=True)
         # terms of each length whose first syllable sounds close to a heard one, filled as syllables are met
         self._starting: dict[tuple[int, str], list[tuple[str, list[str], list[str]]]] = {}
@@ -269,13 +208,41 @@ class TermCorrector:
     def _toned(self, text: str) -> list[str]:
         return self._lazy_pinyin(text, style=self._style_tone, neutral_tone_with_five=True, errors=lambda x: ["?"] * len(x))
 
-    def correct(self, text: str) -> tuple[str, list[Correction]]:
-        """Homophones first (依下→一下), then terms, whose collocations may need the fixed words (何时一下→核实一下)."""
+    def has_cue(self, text: str) -> bool:
+        """Whether ``text`` names a domain term or fixed phrase (the loan is being talked about)."""
+        return any(cue in text for cue in self._cues)
+
+    def withheld(self, text: str) -> bool:
+        """Whether correcting ``text`` without context left out a rewrite for want of evidence (True when not known)."""
+        return self._withheld.get(text, True)
+
+    def cues_in(self, text: str) -> set[str]:
+        """The domain terms and fixed phrases ``text`` names."""
+        return {cue for cue in self._cues if cue in text}
+
+    def correct(self, text: str, context: str = "") -> tuple[str, list[Correction]]:
+        """Homophones first (依下→一下), then terms, whose collocations may need the fixed words (何时一下→核实一下).
+
+        Every homophone and term rewrite must show evidence beyond its sound
+        (``_has_evidence``); ``context`` is the talk around the utterance (the
+        turns before and after it), where a domain term counts as evidence too.
+        """
+        about_loan = self.has_cue(context) if context else False
+        written = text
         heard: list[Correction] = []
+        withheld = 0
         if self._homophones is not None:
-            text, heard = self._homophones.correct(text)
+            found = self._homophones.correct(text)[1]
+            text, heard = self._with_evidence(text, found, about_loan)
+            withheld += len(found) - len(heard)
         text, phrased = self._phrases.correct(text)
-        text, corrections = self._correct_terms(text)
+        found = self._correct_terms(text)[1]
+        text, corrections = self._with_evidence(text, found, about_loan)
+        withheld += len(found) - len(corrections)
+        if not about_loan:
+            if len(self._withheld) > 4096:
+                self._withheld.clear()
+            self._withheld[written] = withheld > 0
         corrections = heard + phrased + corrections
         fixed = []
         for match in _MISHEARD_MA.finditer(text):
@@ -289,6 +256,44 @@ class TermCorrector:
         text, ones = spoken_one(text)
         fixed += [Correction(at, at + 1, heard, "幺") for at, heard in ones]
         return text, sorted(corrections + fixed, key=lambda c: c.start)
+
+    def _with_evidence(self, text: str, found: list[Correction], about_loan: bool) -> tuple[str, list[Correction]]:
+        """``text`` with those of ``found`` (same-length rewrites of it) that have evidence applied."""
+        if not found:
+            return text, []
+        inside = self._word_boundaries(text)
+        inside_any = self._word_boundaries(text, min_freq=-1) if about_loan else set()  # any dictionary word
+        kept = [c for c in found if self._has_evidence(text, c, inside, inside_any, about_loan)]
+        out = list(text)
+        for c in kept:
+            out[c.start : c.end] = list(c.corrected)
+        return "".join(out), kept
+
+    def _has_evidence(self, text: str, c: Correction, inside: set[int], inside_any: set[int], about_loan: bool) -> bool:
+        """Sound alone is not enough: 露营 is no 录音, 衷心 no 中心, 我和同事 no 我合同事.
+
+        Evidence, strongest first: one of the term's collocations next to it
+        (何时一下 → 核实一下) allows any rewrite. Otherwise a written word that
+        general Mandarin knows (jieba's frequencies) stays, and a rewrite may
+        not cut a real word in two (虚惊一场 has no 经营) unless it completes a
+        long term with one letter off (进言材料 → 进原材料); it then needs
+        another domain term or fixed phrase in the same utterance. Talk about
+        the loan elsewhere in the call (``about_loan``) is weaker evidence: it
+        allows a rewrite only where what is written is no dictionary word at
+        all and cuts none (环款 → 还款 in a follow-up call, but not 读后 → 贷后
+        or 虚惊一场 → 虚经营场).
+        """
+        if self._in_context(text, c.start, c.end, c.corrected):
+            return True
+        if self._word_freq.get(c.original, 0) > _REAL_WORD_FREQ:
+            return False
+        long_term = self._one_char_off(c.original, c.corrected)
+        if self._splits_a_word(inside, c.start, c.end) and not long_term:
+            return False
+        if self.has_cue(text[: c.start] + "|" + text[c.end :]):
+            return True
+        cuts_a_word = self._splits_a_word(inside_any, c.start, c.end) and not long_term
+        return about_loan and c.original not in self._word_freq and not cuts_a_word
 
     def _correct_terms(self, text: str) -> tuple[str, list[Correction]]:
         if not text:
@@ -331,15 +336,10 @@ class TermCorrector:
                 i += 1
         return "".join(out), corrections
 
-    def _word_boundaries(self, text: str) -> set[int]:
-        """Cut positions that fall inside a real word (two or more characters) jieba finds in ``text``."""
-        import jieba
-
-        inside: set[int] = set()
-        for word, start, end in jieba.tokenize(text, HMM=False):
-            if end - start >= 2 and self._word_freq.get(word, 0) > _REAL_WORD_FREQ:
-                inside.update(range(start + 1, end))
-        return inside
+    @staticmethod
+    def _word_boundaries(text: str, min_freq: int = _REAL_WORD_FREQ) -> set[int]:
+        """Cut positions that fall inside a word (two or more characters, more frequent than ``min_freq``) jieba finds in ``text``."""
+        return inside_words(text, min_freq)
 
     def _one_char_off(self, window: str, term: str) -> bool:
         """A term of three or more characters, all written but one that sounds nearly the same (its final one
@@ -375,8 +375,6 @@ class TermCorrector:
 
 @lru_cache(maxsize=4)
 def corrector_for(lexicon: Lexicon) -> TermCorrector:
-    from .homophones import homophone_corrector_for
-
     return TermCorrector(lexicon, homophones=homophone_corrector_for(lexicon))
 
 

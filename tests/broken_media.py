@@ -128,3 +128,36 @@ def make_all(folder: Path) -> dict[str, str]:
     write_wav(folder / "six_ch.wav", np.concatenate([quiet, quiet, phrase, quiet, quiet, quiet]), rate)
     made["six_ch.wav"] = "6 channels, speech on the third"
     return made
+
+
+def write_encoded(path: Path, samples: np.ndarray, rate: int, codec: str, *, faststart: bool = True) -> Path:
+    """``samples`` (mono int16, shape (1, n)) encoded with ``codec`` (aac for .m4a, mp3 for .mp3) by PyAV.
+
+    ``faststart`` puts an m4a's index (moov) before the audio, as recorders that
+    stream do; the mp3 muxer writes a Xing/Info header with the frame count.
+    """
+    import av
+
+    options = {"movflags": "faststart"} if faststart and path.suffix == ".m4a" else {}
+    with av.open(str(path), mode="w", options=options) as container:
+        stream = container.add_stream(codec, rate=rate)
+        stream.layout = "mono"
+        step = 1024
+        mono = np.atleast_2d(samples).astype(np.int16)
+        for at in range(0, mono.shape[1], step):
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(mono[:, at : at + step]), format="s16", layout="mono")
+            frame.sample_rate = rate
+            frame.pts = at
+            frame.time_base = Fraction(1, rate)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def cut_short(source: Path, target: Path, keep: float | int) -> Path:
+    """The first ``keep`` bytes of ``source`` (a share when below 1), as a recorder that died would leave it."""
+    data = source.read_bytes()
+    target.write_bytes(data[: int(len(data) * keep) if keep < 1 else int(keep)])
+    return target

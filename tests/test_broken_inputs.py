@@ -127,11 +127,13 @@ def test_odd_rates_decode_to_16k(tmp_path, name):
     assert audio.duration_s == pytest.approx(3.2, abs=0.01) and not is_silent(audio.channels[0])
 
 
-def test_half_written_wav_is_analysed_with_a_warning(broken_run):
+def test_half_written_wav_carries_a_warning_and_is_not_called_unanswered(broken_run):
+    """2.5 s of the agent's greeting survive: no carrier message, no answer heard, so the outcome cannot be told (issue 17)."""
     _, _, calls = broken_run
     summary = calls["half.wav"]
-    assert summary["status"] == "analyzed"
     assert "truncated" in summary["analysis"]["audio_warning"] and "half.wav" in summary["analysis"]["audio_warning"]
+    assert summary["call_outcome"] != "not_connected" and summary["flags"] == [] and summary["actions"] == []
+    assert summary["status"] == "failed" and "half.wav" in summary["error"] and "cannot be told" in summary["error"]
     assert summary["duration_s"] == pytest.approx(2.54, abs=0.05)
 
 
@@ -146,7 +148,8 @@ def test_good_calls_analysed_and_outputs_written(broken_run):
     assert len(rows) == len(calls)
     assert (out / "report.html").is_file()
     run = json.loads((out / "run.json").read_text())
-    assert run["failed"] == len(FAILS) and run["analyzed"] == len(calls) - len(FAILS)
+    failed = len(FAILS) + 1  # and half.wav, whose outcome its truncation hides
+    assert run["failed"] == failed and run["analyzed"] == len(calls) - failed
 
 
 def test_manifest_problems_in_a_gbk_batch(harness, tmp_path):
