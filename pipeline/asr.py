@@ -258,6 +258,73 @@ def build_prompt(lexicon: Lexicon) -> str:
     return lexicon.prompt
 
 
+# Mel frames per second, and in a full window.
+_FRAMES_PER_S = 100
+_FULL_WINDOW_FRAMES = 3000
+# A window after the first that holds less audio than this is not decoded; a shorter window may write
+# at most TAIL_TOKENS_BASE + TAIL_TOKENS_PER_S * seconds tokens (Mandarin is about 8 a second with timestamps).
+TAIL_SKIP_S = 0.6
+TAIL_TOKENS_BASE = 10
+TAIL_TOKENS_PER_S = 20
+
+
+def cap_short_windows(model):
+    """Make the tail window of a recording free: skip it when it holds a fraction of a second, else cap its tokens.
+
+    With word timestamps faster-whisper starts the next window at the last
+    word's end, so nearly every recording ends with a window of a few tenths
+    of a second (the VAD's padding), which Whisper already heard in the window
+    before. It is encoded as a full 30-second window, Whisper often loops on it
+    (请问问问…, 448 tokens), and the temperature fallback samples 5 more loops
+    at each temperature: 10-30 s of work on a 4-second clip, for a segment the
+    guards drop. Wraps the model's ``encode`` (pad_or_trim pads the window with
+    zero columns, so the real length shows) and ``generate_with_fallback``;
+    acts only while ``state.active`` (huifang's decodes, not plain ones on the
+    same model), per thread, because worker threads share one model.
+    Returns the per-thread state.
+    """
+    import threading
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    if hasattr(model, "_huifang_tail_state"):
+        return model._huifang_tail_state
+    if not hasattr(model, "generate_with_fallback") or not hasattr(model, "encode"):
+        return None
+    state = threading.local()
+    encode, generate = model.encode, model.generate_with_fallback
+
+    def encode_noting_length(features):
+        if not getattr(state, "active", False):
+            return encode(features)
+        frames = np.asarray(features)
+        frames = frames[0] if frames.ndim == 3 else frames
+        filled = np.flatnonzero(np.any(frames != 0, axis=0))
+        state.seconds = (int(filled[-1]) + 1 if len(filled) else 0) / _FRAMES_PER_S
+        state.windows = getattr(state, "windows", 0) + 1
+        if state.windows > 1 and state.seconds < TAIL_SKIP_S:
+            return None  # generate_capped answers "no speech" without the model
+        return encode(features)
+
+    def generate_capped(encoder_output, prompt, tokenizer, options):
+        if not getattr(state, "active", False):
+            return generate(encoder_output, prompt, tokenizer, options)
+        if encoder_output is None and options.no_speech_threshold is not None:
+            return SimpleNamespace(no_speech_prob=1.0, sequences_ids=[[]], scores=[0.0]), float("-inf"), 0.0, 0.0
+        cap = int(TAIL_TOKENS_BASE + TAIL_TOKENS_PER_S * state.seconds)
+        if cap < model.max_length - len(prompt) and (options.max_new_tokens is None or cap < options.max_new_tokens):
+            options = replace(options, max_new_tokens=cap)
+        return generate(encoder_output if encoder_output is not None else encode_full(), prompt, tokenizer, options)
+
+    def encode_full():
+        raise RuntimeError("tail window skipped without a no-speech threshold")
+
+    model.encode = encode_noting_length
+    model.generate_with_fallback = generate_capped
+    model._huifang_tail_state = state
+    return state
+
+
 class Transcriber:
     """Holds one loaded Whisper model, shared by the worker threads of a process."""
 
@@ -267,6 +334,7 @@ class Transcriber:
         self.settings = settings
         self.lexicon = lexicon or load_lexicon()
         self.model = model if model is not None else load_whisper(settings)
+        self._tail = cap_short_windows(self.model) if settings.batch_size == 0 else None
         self._decoder = self.model
         if settings.batch_size > 0:
             from faster_whisper import BatchedInferencePipeline
@@ -335,7 +403,13 @@ class Transcriber:
             no_speech_threshold=opts["no_speech_threshold"],
             **extra,
         )
-        segments = list(segments)
+        if self._tail is not None:
+            self._tail.active, self._tail.windows = True, 0
+        try:
+            segments = list(segments)
+        finally:
+            if self._tail is not None:
+                self._tail.active = False
         heard = [Utterance(start=s.start, end=s.end, text="") for s in segments]
         utterances: list[Utterance] = []
         for segment in segments:
