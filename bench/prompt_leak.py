@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real", type=Path, default=None, help="the real set (default: found as the tests find it)")
     parser.add_argument("--versions", default="wideband,telephone")
     parser.add_argument("--json", type=Path, default=None, help="write every transcript and score here")
-    parser.add_argument("--record", default=None, help="version/clip to decode with the domain prompt and store")
+    parser.add_argument("--record", default=None, help="version/clip[,version/clip...] to decode with the domain prompt; the first that leaks is stored")
+    parser.add_argument("--sample", action="store_true", help="--record with huifang's temperature fallback (random) instead of temperature 0")
     parser.add_argument("--out", type=Path, default=None, help="where --record writes")
     args = parser.parse_args(argv)
     real = args.real or find_real_set()
@@ -41,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("no real set found: build it with scripts/make_real_set.py or set HUIFANG_REAL_SET")
     transcriber = Transcriber(effective_settings(Settings.from_env(workers=1)))
     if args.record:
-        return record(transcriber, real / f"{args.record}.wav", args.out)
+        found = [record(transcriber, real / f"{clip}.wav", args.out, args.sample) for clip in args.record.split(",")]
+        return 0 if 0 in found else 1
     results = {}
     for name, prompt in (("domain", DOMAIN_PROMPT), ("lexicon", load_lexicon().prompt)):
         print(f"== prompt {name}: {prompt}")
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def record(transcriber, path: Path, out: Path | None) -> int:
+def record(transcriber, path: Path, out: Path | None, sample: bool = False) -> int:
     """Decode ``path`` as huifang does, with the domain prompt, and store the raw segments."""
     from pipeline.asr import VAD_PARAMETERS, prompt_runs
     from pipeline.audio import decode
@@ -61,7 +63,7 @@ def record(transcriber, path: Path, out: Path | None) -> int:
     opts = transcriber.options() | {"initial_prompt": DOMAIN_PROMPT}
     segments, _info = transcriber.model.transcribe(
         samples, language="zh", beam_size=opts["beam_size"], vad_filter=True, vad_parameters=VAD_PARAMETERS,
-        word_timestamps=True, initial_prompt=DOMAIN_PROMPT, condition_on_previous_text=False, temperature=[0.0],
+        word_timestamps=True, initial_prompt=DOMAIN_PROMPT, condition_on_previous_text=False, temperature=opts["temperature"] if sample else [0.0],
         compression_ratio_threshold=opts["compression_ratio_threshold"], log_prob_threshold=opts["log_prob_threshold"],
         no_speech_threshold=opts["no_speech_threshold"])
     stored = [{"start": s.start, "end": s.end, "text": s.text, "avg_logprob": s.avg_logprob, "no_speech_prob": s.no_speech_prob,
@@ -69,8 +71,8 @@ def record(transcriber, path: Path, out: Path | None) -> int:
               for s in segments]
     leaked = [s["text"] for s in stored if prompt_runs(s["text"], DOMAIN_PROMPT)]
     print(json.dumps({"clip": path.name, "segments": [s["text"] for s in stored], "leaked": leaked}, ensure_ascii=False))
-    if out and leaked:
-        data = {"clip": f"{path.parent.name}/{path.name}", "prompt": DOMAIN_PROMPT, "decode": "huifang's options, temperature 0",
+    if out and leaked and not out.exists():
+        data = {"clip": f"{path.parent.name}/{path.name}", "prompt": DOMAIN_PROMPT, "decode": "huifang's options" + (", temperature fallback" if sample else ", temperature 0"),
                 "seconds": round(len(samples) / 16000, 2), "segments": stored}
         out.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return 0 if leaked else 1

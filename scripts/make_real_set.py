@@ -49,6 +49,7 @@ class Clip:
     licence: str
     transcript: str  # as the repository publishes it; "" when it publishes none
     kind: str  # what sort of speech
+    cut: tuple[float | None, float | None] | None = None  # keep only [start, end) seconds of the trimmed clip
 
 
 FIRERED = "834635e4cf277ed8ca92049fc375b17c3dc20748"
@@ -83,6 +84,14 @@ CLIPS = [
          "test_audios/qa_example.wav", "MIT (README: parts not from Qwen2.5 are MIT)", "", "spoken question"),
     Clip("paddlespeech_test", "PaddlePaddle/PaddleSpeech", "969f33999fd6116a69831d098c1ab6f1e125129a",
          "audio/tests/features/testdata/test.wav", "Apache-2.0", "", "read"),
+    # One second or less of a real recording, as a call that is answered with a word and dropped: on these,
+    # plain faster-whisper with the 0.2.0 domain prompt wrote the prompt (回访电话录音, 以下是普通话的银行).
+    Clip("aishell2_IT0011W0001_1s", "FireRedTeam/FireRedASR", FIRERED, "examples/wav/IT0011W0001.wav",
+         "as aishell2_IT0011W0001", "", "its first second (换一…)", cut=(None, 1.0)),
+    Clip("kimi_qa_example_end", "MoonshotAI/Kimi-Audio", "2607d515f5b7dffa1dcc7526f9f26feb48e356c4",
+         "test_audios/qa_example.wav", "as kimi_qa_example", "", "its last 0.8 s", cut=(-0.8, None)),
+    Clip("cosyvoice_prompt_1s", "FunAudioLLM/CosyVoice", "ace7c47f41bbd303aa6bf1ea80e6f9fbd595cd40",
+         "asset/zero_shot_prompt.wav", "as cosyvoice_prompt", "", "its first second", cut=(None, 1.0)),
 ]
 
 
@@ -168,6 +177,9 @@ def build(mirrors: Path | None, out: Path, telephone_only: bool = False) -> None
                                   check=True, capture_output=True).stdout
             samples, _rate = _read_mono(data)
             samples = trim_silence(samples)
+            if clip.cut is not None:
+                lo, hi = (None if t is None else int(t * SAMPLE_RATE) for t in clip.cut)
+                samples = samples[lo:hi]
             peak = float(np.abs(samples).max())
             if peak > 0.99:
                 samples = samples * (0.99 / peak)
