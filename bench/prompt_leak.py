@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--real", type=Path, default=None, help="the real set (default: found as the tests find it)")
     parser.add_argument("--versions", default="wideband,telephone")
+    parser.add_argument("--prompts", default="domain,lexicon", help="domain (0.2.0's) and/or lexicon (today's)")
     parser.add_argument("--json", type=Path, default=None, help="write every transcript and score here")
     parser.add_argument("--record", default=None, help="version/clip[,version/clip...] to decode with the domain prompt; the first that leaks is stored")
     parser.add_argument("--sample", action="store_true", help="--record with huifang's temperature fallback (random) instead of temperature 0")
@@ -46,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if 0 in found else 1
     results = {}
     for name, prompt in (("domain", DOMAIN_PROMPT), ("lexicon", load_lexicon().prompt)):
+        if name not in args.prompts.split(","):
+            continue
         print(f"== prompt {name}: {prompt}")
         results[name] = evaluate_real(real, None, prompt=prompt, transcriber=transcriber, versions=tuple(args.versions.split(",")))
         print(format_real(results[name]), flush=True)
