@@ -144,6 +144,10 @@ def test_missed_speech_regions():
 _LOOP = re.compile(r"(.)\1{5,}")
 
 
+# The prompt of 0.1.0 and 0.2.0, under which plain decoding loops on this clip (today's neutral prompt does not).
+DOMAIN_PROMPT_0_2 = "以下是普通话的银行贷后回访电话录音，内容涉及贷款资金用途、还款、抵押物和经营情况。"
+
+
 def test_real_looped_hallucination_is_cut(transcriber):
     """``loop_on_noise.wav``: the greeting, then 25 s of line noise.
 
@@ -158,7 +162,7 @@ def test_real_looped_hallucination_is_cut(transcriber):
     samples = decode(TEST_DATA / "loop_on_noise.wav").channels[0]
     plain, _ = transcriber.model.transcribe(
         samples, language="zh", beam_size=5, vad_filter=False, condition_on_previous_text=True, temperature=0.0,
-        compression_ratio_threshold=None, log_prob_threshold=None, no_speech_threshold=None, initial_prompt=transcriber.lexicon.prompt,
+        compression_ratio_threshold=None, log_prob_threshold=None, no_speech_threshold=None, initial_prompt=DOMAIN_PROMPT_0_2,
     )
     plain = list(plain)
     assert any(_LOOP.search(s.text) for s in plain), "the clip no longer makes plain decoding loop"
