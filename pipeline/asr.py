@@ -228,14 +228,15 @@ def drop_repeated_utterances(utterances: list[Utterance], limit: int = 3) -> lis
     """A run of ``limit`` or more utterances in a row that say the same phrase keeps only its first.
 
     Segment by segment the loop guards cannot see it: each segment is one
-    phrase (请收拾一下 six times over, on a noisy telephone clip). Two in a row stay (喂？喂？).
+    phrase (请收拾一下 six times over, on a noisy telephone clip). Two in a row stay (喂？喂？), and so
+    does one character said again and again (对。对。对。), as ``cut_phrase_loops`` keeps 对对对.
     """
     said = [_NOT_SPOKEN.sub("", u.raw_text or u.text) for u in utterances]
     kept: list[Utterance] = []
     k = 0
     while k < len(utterances):
         end = k + 1
-        while end < len(utterances) and said[k] and said[end] == said[k]:
+        while end < len(utterances) and len(said[k]) >= 2 and said[end] == said[k]:
             end += 1
         kept.extend(utterances[k : k + 1] if end - k >= limit else utterances[k:end])
         k = end

@@ -80,6 +80,8 @@ def test_a_phrase_said_in_three_segments_running_keeps_one():
     assert [u.text for u in kept] == ["喂你好", "请收拾一下", "好的"]
     double = [_utt(0.0, "喂？"), _utt(1.0, "喂？"), _utt(2.0, "你好")]
     assert drop_repeated_utterances(double) == double
+    yes = [_utt(float(k), "对。") for k in range(3)]
+    assert drop_repeated_utterances(yes) == yes  # one character said three times is a person agreeing
 
 
 def test_property_checks_know_what_was_spoken():
