@@ -3,11 +3,17 @@
 Each measurement runs in a fresh subprocess (so model loading and peak RSS are
 its own) and is repeated; the table reports the median. Modes:
 
-- plain:    faster-whisper alone (same model, beam, VAD, word timestamps, prompt) over every channel
+- plain:    faster-whisper alone (same model, beam, VAD, prompt; no word timestamps: a team without
+            huifang has no use for them) over every channel
 - pipeline: huifang's library in a plain loop, one call after another (no Prefect)
 - flow-1:   the Prefect nightly flow with 1 worker
 - flow-2:   the Prefect nightly flow with 2 workers
 - text:     the text stages alone on stored transcripts (calls per second, one core)
+
+``--short`` runs plain, pipeline and flow-1 on batches of real clips of about
+2 s and 10 s and of sample calls of a minute, and prints the overhead against
+plain per call length (short calls are a real night's unanswered, voicemail
+and wrong-party calls).
 """
 from __future__ import annotations
 
@@ -73,7 +79,7 @@ def run_mode(mode: str, batch: Path, out: Path) -> dict:
             for samples in channels:
                 segments, _ = model.transcribe(samples, language="zh", beam_size=settings.beam_size, vad_filter=True,
                                                vad_parameters={"min_silence_duration_ms": 400, "speech_pad_ms": 200},
-                                               word_timestamps=True, initial_prompt=prompt, condition_on_previous_text=False)
+                                               word_timestamps=False, initial_prompt=prompt, condition_on_previous_text=False)
                 list(segments)
     elif mode == "pipeline":
         from pipeline.batch import finish_batch, plan_batch, process_call
@@ -132,12 +138,82 @@ def measure(mode: str, batch: Path, out: Path) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+# Short-call batches: real clips near each length (tests/data/real) and sample calls for a minute.
+SHORT_LENGTHS = {"2s": (1.0, 3.5), "10s": (6.5, 14.0)}
+
+
+def _short_batches(real: Path, sample: Path, n_sample: int, into: Path, copies: int) -> dict[str, Path]:
+    """One batch folder per call length: the real clips of that length (``copies`` times each, as
+    different calls, so a batch has enough calls to spread fixed costs like a night does) and a minute."""
+    from pipeline.realset import load_clips
+
+    batches = {}
+    clips = load_clips(real)
+    for name, (lo, hi) in SHORT_LENGTHS.items():
+        chosen = [c for c in clips if lo <= c.seconds <= hi]
+        folder = into / name
+        folder.mkdir(parents=True, exist_ok=True)
+        rows = []
+        for copy in range(copies):
+            for clip in chosen:
+                call_id = f"{clip.clip}-{copy}"
+                shutil.copy(real / "wideband" / f"{clip.clip}.wav", folder / f"{call_id}.wav")
+                rows.append({"call_id": call_id, "audio_path": f"{call_id}.wav"})
+        with open(folder / "manifest.csv", "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["call_id", "audio_path"])
+            writer.writeheader()
+            writer.writerows(rows)
+        batches[name] = folder
+    batches["60s"] = _subset_batch(sample, n_sample, into / "60s")
+    return batches
+
+
+def short_calls(args) -> int:
+    """Overhead against plain faster-whisper per call length, each mode in a fresh process."""
+    from pipeline.realset import find_real_set
+
+    real = args.real or find_real_set()
+    if real is None:
+        raise SystemExit("no real set: build it with scripts/make_real_set.py (tests/data/real/README.md)")
+    modes = args.modes.split(",") if args.modes != parser_default_modes() else ["plain", "pipeline", "flow-1"]
+    table: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="huifang-bench-") as tmp:
+        batches = _short_batches(real, args.batch, args.calls or 3, Path(tmp) / "batches", args.copies)
+        for length, batch in batches.items():
+            runs: dict[str, list[dict]] = {}
+            for _ in range(args.repeat):
+                for mode in modes:
+                    runs.setdefault(mode, []).append(measure(mode, batch, Path(tmp) / "out" / length))
+            table[length] = {mode: {k: statistics.median(r[k] for r in rs) for k in ("seconds", "audio_s", "calls")} for mode, rs in runs.items()}
+    print(f"{'length':<7} {'calls':>5} {'audio s':>8} " + " ".join(f"{m + ' s':>11}" for m in modes) + "  " + " ".join(f"{m + '/plain':>15}" for m in modes if m != "plain"))
+    for length, row in table.items():
+        plain = row.get("plain", {}).get("seconds")
+        ratios = {m: round(row[m]["seconds"] / plain, 3) for m in modes if m != "plain" and plain}
+        row["over_plain"] = ratios
+        first = row[modes[0]]
+        print(f"{length:<7} {int(first['calls']):>5} {first['audio_s']:>8} " + " ".join(f"{row[m]['seconds']:>11}" for m in modes)
+              + "  " + " ".join(f"{ratios.get(m, '-')!s:>15}" for m in modes if m != "plain"))
+    out = args.results.with_name("short_calls.json") if args.results.name == "results.json" else args.results
+    out.write_text(json.dumps({"short_calls": table, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                               "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}, indent=2) + "\n")
+    print(f"written to {out}")
+    return 0
+
+
+def parser_default_modes() -> str:
+    return "plain,pipeline,flow-1,flow-2,text"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch", type=Path, default=ROOT / "data" / "sample", help="batch folder (default data/sample)")
     parser.add_argument("--calls", type=int, default=8, help="use the first N calls of the batch (0 = all; default 8)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per mode; the median is reported (default 3)")
-    parser.add_argument("--modes", default="plain,pipeline,flow-1,flow-2,text", help="comma-separated modes")
+    parser.add_argument("--modes", default=parser_default_modes(), help="comma-separated modes (--short: plain,pipeline,flow-1)")
+    parser.add_argument("--short", action="store_true", help="short-call batches: real clips of about 2 s and 10 s, and sample calls of a minute "
+                        "(--calls of them); prints each mode's time and its overhead against plain faster-whisper per call length")
+    parser.add_argument("--real", type=Path, default=None, help="the real set for --short (default: found as the tests find it)")
+    parser.add_argument("--copies", type=int, default=2, help="--short: each real clip this many times in its batch (default 2)")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results.json", help="where to write the figures")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
@@ -145,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.one:
         run_mode(args.one, args.batch, args.work)
         return 0
+    if args.short:
+        return short_calls(args)
     with tempfile.TemporaryDirectory(prefix="huifang-bench-") as tmp:
         batch = _subset_batch(args.batch, args.calls, Path(tmp) / "batch")
         runs: dict[str, list[dict]] = {}

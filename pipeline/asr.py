@@ -50,8 +50,13 @@ def speech_regions(samples: np.ndarray) -> list[tuple[float, float]]:
     return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in stamps]
 
 
-def missed_speech(regions: list[tuple[float, float]], utterances: list[Utterance]) -> list[tuple[float, float]]:
-    """Stretches of speech (joined when close) that no utterance covers: Whisper skipped them."""
+def missed_speech(regions: list[tuple[float, float]], utterances) -> list[tuple[float, float]]:
+    """Stretches of speech (joined when close) that nothing Whisper wrote covers: it skipped them.
+
+    ``utterances`` are anything with ``start`` and ``end``: the segments Whisper
+    returned, including those the guards then dropped (decoding those again
+    costs a decode and brings back what the guards dropped).
+    """
     missed: list[tuple[float, float]] = []
     joinable = False  # the previous region was missed too (never join across one that was heard)
     for start, end in regions:
@@ -136,6 +141,108 @@ def cut_loops(text: str) -> str:
     return _CHAR_LOOP.sub(lambda m: m.group(1) * 2, _LOOP.sub(lambda m: m.group(1), text))
 
 
+# A stretch of the initial prompt this long in a transcript was copied from the prompt, not heard.
+PROMPT_RUN_CHARS = 6
+_PROMPT_CHAR = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
+
+
+def prompt_runs(text: str, prompt: str | None, min_chars: int = PROMPT_RUN_CHARS) -> list[tuple[int, int]]:
+    """(start, end) character spans of ``text`` that copy ``min_chars`` or more spoken characters of ``prompt`` in a row.
+
+    Punctuation and spaces are skipped on both sides (Whisper re-punctuates
+    what it copies); spans are maximal and index ``text`` itself.
+    """
+    if not prompt or not text:
+        return []
+    wanted = "".join(_PROMPT_CHAR.findall(to_simplified(prompt)))
+    positions = [i for i, ch in enumerate(text) if _PROMPT_CHAR.match(ch)]
+    chars = "".join(text[i] for i in positions)
+    grams = {wanted[i : i + min_chars] for i in range(len(wanted) - min_chars + 1)}
+    spans: list[tuple[int, int]] = []
+    k = 0
+    while k <= len(chars) - min_chars:
+        if chars[k : k + min_chars] not in grams:
+            k += 1
+            continue
+        end = k + min_chars
+        while end < len(chars) and chars[k : end + 1] in wanted:
+            end += 1
+        start_i, end_i = positions[k], positions[end - 1] + 1
+        if spans and start_i <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], end_i)
+        else:
+            spans.append((start_i, end_i))
+        k = end
+    return spans
+
+
+def cut_prompt_runs(text: str, prompt: str | None) -> str:
+    """``text`` without the stretches it copied from the prompt (and the punctuation right after them)."""
+    spans = prompt_runs(text, prompt)
+    if not spans:
+        return text
+    parts, last = [], 0
+    for start, end in spans:
+        parts.append(text[last:start])
+        last = end
+        while last < len(text) and _LOOP_PUNCT.match(text[last]):
+            last += 1
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def words_without_prompt_runs(words: list[Word], prompt: str | None) -> list[Word]:
+    """The words left once every copied stretch of the prompt is cut: a word goes when half its characters lie in one."""
+    text = "".join(w.text for w in words)
+    spans = prompt_runs(text, prompt)
+    if not spans:
+        return words
+    kept, offset = [], 0
+    for word in words:
+        lo, hi = offset, offset + len(word.text)
+        offset = hi
+        inside = sum(max(0, min(hi, b) - max(lo, a)) for a, b in spans)
+        spoken = len(_PROMPT_CHAR.findall(word.text))
+        if spoken and inside * 2 >= max(1, hi - lo):
+            continue
+        kept.append(word)
+    return kept
+
+
+# Consecutive copies of one phrase, punctuation or spaces between them allowed.
+_SPACED_LOOP = re.compile(r"((?:[\u4e00-\u9fff0-9A-Za-z]){2,12}?)(?:[\s，。,.!！?？、…：:]*\1){2,}")
+
+
+def cut_phrase_loops(text: str) -> str:
+    """A phrase said three or more times in a row (请收拾一下，请收拾一下，请收拾一下…) keeps one copy.
+
+    Doubles stay (好的好的, 没有没有), and so do 对对对 and other single characters said three times.
+    """
+    return _SPACED_LOOP.sub(lambda m: m.group(1), text)
+
+
+_NOT_SPOKEN = re.compile(r"[^\u4e00-\u9fff0-9A-Za-z]")
+
+
+def drop_repeated_utterances(utterances: list[Utterance], limit: int = 3) -> list[Utterance]:
+    """A run of ``limit`` or more utterances in a row that say the same phrase keeps only its first.
+
+    Segment by segment the loop guards cannot see it: each segment is one
+    phrase (请收拾一下 six times over, on a noisy telephone clip). Two in a row stay (喂？喂？), and so
+    does one character said again and again (对。对。对。), as ``cut_phrase_loops`` keeps 对对对.
+    """
+    said = [_NOT_SPOKEN.sub("", u.raw_text or u.text) for u in utterances]
+    kept: list[Utterance] = []
+    k = 0
+    while k < len(utterances):
+        end = k + 1
+        while end < len(utterances) and len(said[k]) >= 2 and said[end] == said[k]:
+            end += 1
+        kept.extend(utterances[k : k + 1] if end - k >= limit else utterances[k:end])
+        k = end
+    return kept
+
+
 def build_prompt(lexicon: Lexicon) -> str:
     """A Simplified-Chinese sentence about the call's domain: steers script and vocabulary.
 
@@ -152,6 +259,73 @@ def build_prompt(lexicon: Lexicon) -> str:
     return lexicon.prompt
 
 
+# Mel frames per second, and in a full window.
+_FRAMES_PER_S = 100
+_FULL_WINDOW_FRAMES = 3000
+# A window after the first that holds less audio than this is not decoded; a shorter window may write
+# at most TAIL_TOKENS_BASE + TAIL_TOKENS_PER_S * seconds tokens (Mandarin is about 8 a second with timestamps).
+TAIL_SKIP_S = 0.6
+TAIL_TOKENS_BASE = 10
+TAIL_TOKENS_PER_S = 20
+
+
+def cap_short_windows(model):
+    """Make the tail window of a recording free: skip it when it holds a fraction of a second, else cap its tokens.
+
+    With word timestamps faster-whisper starts the next window at the last
+    word's end, so nearly every recording ends with a window of a few tenths
+    of a second (the VAD's padding), which Whisper already heard in the window
+    before. It is encoded as a full 30-second window, Whisper often loops on it
+    (请问问问…, 448 tokens), and the temperature fallback samples 5 more loops
+    at each temperature: 10-30 s of work on a 4-second clip, for a segment the
+    guards drop. Wraps the model's ``encode`` (pad_or_trim pads the window with
+    zero columns, so the real length shows) and ``generate_with_fallback``;
+    acts only while ``state.active`` (huifang's decodes, not plain ones on the
+    same model), per thread, because worker threads share one model.
+    Returns the per-thread state.
+    """
+    import threading
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    if hasattr(model, "_huifang_tail_state"):
+        return model._huifang_tail_state
+    if not hasattr(model, "generate_with_fallback") or not hasattr(model, "encode"):
+        return None
+    state = threading.local()
+    encode, generate = model.encode, model.generate_with_fallback
+
+    def encode_noting_length(features):
+        if not getattr(state, "active", False):
+            return encode(features)
+        frames = np.asarray(features)
+        frames = frames[0] if frames.ndim == 3 else frames
+        filled = np.flatnonzero(np.any(frames != 0, axis=0))
+        state.seconds = (int(filled[-1]) + 1 if len(filled) else 0) / _FRAMES_PER_S
+        state.windows = getattr(state, "windows", 0) + 1
+        if state.windows > 1 and state.seconds < TAIL_SKIP_S:
+            return None  # generate_capped answers "no speech" without the model
+        return encode(features)
+
+    def generate_capped(encoder_output, prompt, tokenizer, options):
+        if not getattr(state, "active", False):
+            return generate(encoder_output, prompt, tokenizer, options)
+        if encoder_output is None and options.no_speech_threshold is not None:
+            return SimpleNamespace(no_speech_prob=1.0, sequences_ids=[[]], scores=[0.0]), float("-inf"), 0.0, 0.0
+        cap = int(TAIL_TOKENS_BASE + TAIL_TOKENS_PER_S * state.seconds)
+        if cap < model.max_length - len(prompt) and (options.max_new_tokens is None or cap < options.max_new_tokens):
+            options = replace(options, max_new_tokens=cap)
+        return generate(encoder_output if encoder_output is not None else encode_full(), prompt, tokenizer, options)
+
+    def encode_full():
+        raise RuntimeError("tail window skipped without a no-speech threshold")
+
+    model.encode = encode_noting_length
+    model.generate_with_fallback = generate_capped
+    model._huifang_tail_state = state
+    return state
+
+
 class Transcriber:
     """Holds one loaded Whisper model, shared by the worker threads of a process."""
 
@@ -161,6 +335,7 @@ class Transcriber:
         self.settings = settings
         self.lexicon = lexicon or load_lexicon()
         self.model = model if model is not None else load_whisper(settings)
+        self._tail = cap_short_windows(self.model) if settings.batch_size == 0 else None
         self._decoder = self.model
         if settings.batch_size > 0:
             from faster_whisper import BatchedInferencePipeline
@@ -197,19 +372,20 @@ class Transcriber:
         """
         if len(samples) == 0:
             return []
-        utterances = self._decode(samples, channel, pauses or [])
+        utterances, heard = self._decode(samples, channel, pauses or [])
         if self.settings.vad_filter:
             # Whisper sometimes ends a 30-second window early and skips what follows (89 characters
-            # of one sample call in one run); speech the VAD hears but no utterance covers is decoded again.
-            for start, end in missed_speech(speech_regions(samples), utterances):
+            # of one sample call in one run); speech the VAD hears but no segment covers is decoded again.
+            for start, end in missed_speech(speech_regions(samples), heard):
                 lo, hi = max(0, int((start - MISSED_MARGIN_S) * SAMPLE_RATE)), min(len(samples), int((end + MISSED_MARGIN_S) * SAMPLE_RATE))
                 offset = lo / SAMPLE_RATE
                 clip_pauses = [p - offset for p in pauses or [] if lo / SAMPLE_RATE < p < hi / SAMPLE_RATE]
-                utterances += shift_utterances(self._decode(samples[lo:hi], channel, clip_pauses), offset)
+                utterances += shift_utterances(self._decode(samples[lo:hi], channel, clip_pauses)[0], offset)
             utterances.sort(key=lambda u: (u.start, u.end))
-        return utterances
+        return drop_repeated_utterances(utterances)
 
-    def _decode(self, samples: np.ndarray, channel: str, pauses: list[float]) -> list[Utterance]:
+    def _decode(self, samples: np.ndarray, channel: str, pauses: list[float]) -> tuple[list[Utterance], list[Utterance]]:
+        """Utterances kept, and every segment Whisper returned (as bare times, for ``missed_speech``)."""
         opts = self.options()
         extra = {"batch_size": self.settings.batch_size} if self.settings.batch_size > 0 else {}
         # CTranslate2 runs up to ``workers`` transcriptions at once on one shared model.
@@ -228,16 +404,32 @@ class Transcriber:
             no_speech_threshold=opts["no_speech_threshold"],
             **extra,
         )
-        segments = list(segments)
+        if self._tail is not None:
+            self._tail.active, self._tail.windows = True, 0
+        try:
+            segments = list(segments)
+        finally:
+            if self._tail is not None:
+                self._tail.active = False
+        heard = [Utterance(start=s.start, end=s.end, text="") for s in segments]
         utterances: list[Utterance] = []
         for segment in segments:
             if not self._keep(segment, samples):
                 continue
-            for start, end, text, words in self._split(segment, pauses):
+            words = [Word(w.start, w.end, to_simplified(w.word), w.probability) for w in (segment.words or [])]
+            text = to_simplified(segment.text)
+            if self.prompt:
+                # Whisper copies its prompt when the audio is hard (a camping plan came out as
+                # "…录音，内容涉及贷款资金用途…"): a stretch of it six characters or longer is cut.
+                words = words_without_prompt_runs(words, self.prompt)
+                text = "".join(w.text for w in words) if segment.words else cut_prompt_runs(text, self.prompt)
+                if segment.words and not words:
+                    continue
+            for start, end, text, words in self._split(segment.start, segment.end, text, words, pauses):
                 utterance = self._finish(start, end, text, words, segment.avg_logprob, channel)
                 if utterance is not None:
                     utterances.append(utterance)
-        return utterances
+        return utterances, heard
 
     def _keep(self, segment, samples: np.ndarray) -> bool:
         guard = self.guard
@@ -250,16 +442,15 @@ class Transcriber:
         return rms(samples[lo:hi]) >= SILENCE_RMS  # text over silence is invented
 
     @staticmethod
-    def _split(segment, pauses: list[float]) -> list[tuple[float, float, str, list[Word]]]:
+    def _split(seg_start: float, seg_end: float, text: str, words: list[Word], pauses: list[float]) -> list[tuple[float, float, str, list[Word]]]:
         """Split a segment at pauses (on mono often a change of speaker) and at long gaps between words.
 
         Whisper's word times drift by a few tenths of a second, so each pause
         inside the segment cuts at the nearest word boundary, preferring one
         that ends a clause.
         """
-        words = [Word(w.start, w.end, w.word, w.probability) for w in (segment.words or [])]
         if not words:
-            return [(segment.start, segment.end, segment.text, [])]
+            return [(seg_start, seg_end, text, [])]
         cuts: set[int] = set()  # split after word k
         for k, (prev, word) in enumerate(zip(words, words[1:])):
             gap = word.start - prev.end
@@ -293,7 +484,7 @@ class Transcriber:
     def _finish(self, start: float, end: float, text: str, words: list[Word], avg_logprob: float, channel: str) -> Utterance | None:
         if only_a_loop(text):
             return None
-        raw = cut_loops(fullwidth_punctuation(strip_subtitle_phrases(to_simplified(strip_garbage(text).strip()))))
+        raw = cut_phrase_loops(cut_loops(fullwidth_punctuation(strip_subtitle_phrases(to_simplified(strip_garbage(text).strip())))))
         if not _HAS_CJK.search(raw):
             return None  # nothing but punctuation, control or stray Latin characters
         if words and len(raw.strip(" ，。,.!?！？…")) <= SHORT_UTTERANCE_CHARS and np.mean([w.probability for w in words]) < MIN_SHORT_CONFIDENCE:

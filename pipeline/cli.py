@@ -81,8 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(run)
 
     ev = sub.add_parser("eval", help="score a run against truth labels", description="Run (or reuse) the analysis of a batch and score it against truth.json: CER, domain-term recall, speaker accuracy, call outcome, facts, flags (credit and conduct apart), risk level and conduct level. Writes <out>/eval.json and prints a table.")
-    ev.add_argument("batch", type=Path, help="batch folder holding manifest.csv and the recordings")
-    ev.add_argument("--truth", type=Path, required=True, help="truth labels (truth.json)")
+    ev.add_argument("batch", type=Path, nargs="?", help="batch folder holding manifest.csv and the recordings")
+    ev.add_argument("--truth", type=Path, help="truth labels (truth.json); needed with a batch")
+    ev.add_argument("--real", type=Path, metavar="DIR", help="instead of a batch: the real-speech set (tests/data/real/README.md): CER of huifang "
+                    "and of plain faster-whisper on its wideband and telephone versions in one run, and clips whose transcript copies the prompt or loops a phrase")
     ev.add_argument("--out", type=Path, default=None, help="output folder of the run to score (default out/<batch name>); calls already analysed there are reused")
     ev.add_argument("--workers", type=int, help="calls analysed in parallel when the run is (re)done (default: one per CPU core)")
     ev.add_argument("--no-progress", action="store_true", help="no progress bar on the terminal")
@@ -332,6 +334,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluate import evaluate, format_table, load_run, load_truth
     from .outputs import atomic_write_text
 
+    if args.real is not None:
+        return _eval_real(args)
+    if args.batch is None or args.truth is None:
+        raise HuifangError("eval needs a batch and --truth, or --real DIR")
     if not args.truth.is_file():
         raise HuifangError(f"truth file {args.truth} not found")
     args.out = args.out or Path("out") / args.batch.resolve().name
@@ -349,6 +355,24 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print()
         print(format_side_by_side(scores))
     print(f"details: {args.out / 'eval.json'}")
+    return 0
+
+
+def _eval_real(args: argparse.Namespace) -> int:
+    from .outputs import atomic_write_text
+    from .realset import evaluate_real, format_real
+
+    if not (args.real / "transcripts.tsv").is_file():
+        raise HuifangError(f"{args.real}: no transcripts.tsv: not a real set (build it with scripts/make_real_set.py)")
+    settings = _settings(args)
+    if args.workers is None:  # one decode at a time, every core to it: as plain faster-whisper runs
+        settings = settings.with_(workers=1)
+    result = evaluate_real(args.real, settings)
+    out = args.out or Path("out") / "real"
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "eval_real.json", json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    print(format_real(result))
+    print(f"details: {out / 'eval_real.json'}")
     return 0
 
 
