@@ -33,6 +33,9 @@ class Rule:
     negatable: bool
     weight: float
     notes: str
+    # A match is dropped when this occurs anywhere in the same utterance
+    # (亏了 after 买了点基金 is a loss on funds, not a declining business).
+    unless: re.Pattern[str] | None = None
 
     @property
     def kind(self) -> str:
@@ -77,7 +80,43 @@ def _compile(rule_id: str, pattern: str, path: Path) -> re.Pattern[str]:
         raise ConfigError(f"{path}: rule {rule_id}: invalid pattern: {exc}") from exc
 
 
-def load_rules(path: Path) -> tuple[Rule, ...]:
+_SLOT = re.compile(r"%([a-z_]+)%")
+
+
+def load_slot_vocabulary(directory: Path) -> dict[str, tuple[str, ...]]:
+    """``vocab/<name>.txt`` beside the rules: one word a line (``#`` comments), the fillers of ``%name%`` in patterns.
+
+    Why: the things borrowers buy, the machines they run and the places they
+    spend on are open-ended lists; as data they grow without touching the rules.
+    """
+    slots: dict[str, tuple[str, ...]] = {}
+    folder = Path(directory) / "vocab"
+    if not folder.is_dir():
+        return slots
+    for path in sorted(folder.glob("*.txt")):
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read slot vocabulary {path}: {exc}") from exc
+        words = {w for line in lines for w in line.split("#", 1)[0].split()}
+        slots[path.stem] = tuple(sorted(words, key=lambda w: (-len(w), w)))
+    return slots
+
+
+def expand_slots(pattern: str, slots: dict[str, tuple[str, ...]], where: str) -> str:
+    """Replace each ``%name%`` with a non-capturing alternation of that vocabulary (longest words first)."""
+    def one(found: re.Match[str]) -> str:
+        name = found.group(1)
+        if name not in slots:
+            raise ConfigError(f"{where}: unknown slot %{name}% (no vocab/{name}.txt)")
+        return "(?:" + "|".join(re.escape(w) for w in slots[name]) + ")"
+
+    return _SLOT.sub(one, pattern)
+
+
+def load_rules(path: Path, slots: dict[str, tuple[str, ...]] | None = None) -> tuple[Rule, ...]:
+    if slots is None:
+        slots = load_slot_vocabulary(Path(path).parent)
     rules = []
     with open(path, encoding="utf-8") as handle:
         for line_no, line in enumerate(handle, 1):
@@ -88,13 +127,16 @@ def load_rules(path: Path) -> tuple[Rule, ...]:
                 rule = Rule(
                     id=raw["id"],
                     label=raw["label"],
-                    pattern=_compile(raw["id"], raw["pattern"], path),
+                    pattern=_compile(raw["id"], expand_slots(raw["pattern"], slots, f"{path}:{line_no}"), path),
                     scope=raw.get("scope", "customer"),
-                    context=_compile(raw["id"], raw["context"], path) if raw.get("context") else None,
+                    context=_compile(raw["id"], expand_slots(raw["context"], slots, f"{path}:{line_no}"), path) if raw.get("context") else None,
                     negatable=bool(raw.get("negatable", True)),
                     weight=float(raw.get("weight", 1.0)),
                     notes=raw.get("notes", ""),
+                    unless=_compile(raw["id"], expand_slots(raw["unless"], slots, f"{path}:{line_no}"), path) if raw.get("unless") else None,
                 )
+            except ConfigError:
+                raise
             except (KeyError, ValueError, TypeError) as exc:
                 raise ConfigError(f"{path}:{line_no}: invalid rule: {exc}") from exc
             rules.append(rule)
