@@ -43,6 +43,7 @@ from pypinyin import lazy_pinyin
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from pipeline.labels import FACT_VALUES, FACTS  # noqa: E402
+from scripts.training_families import family_examples  # noqa: E402
 
 NM = "not_mentioned"
 DEFAULT_SEED = 20260601
@@ -2077,6 +2078,8 @@ def build_originals(rng: random.Random) -> list[Example]:
     ]
     for key, maker in makers:
         out += [maker(rng) for _ in range(PLAN[key])]
+    # Paraphrase families with large slot vocabularies (scripts/training_families.py), own random stream.
+    out += family_examples(random.Random(rng.random()), QUESTIONS)
     return out
 
 
