@@ -18,7 +18,7 @@ from . import __version__
 from .audio import DecodedAudio, is_dual_mono, is_silent, iter_windows, probe, wav_truncation
 from .compliance import assess
 from .errors import HuifangError
-from .extract import SECOND_OPINION_PROB, FactDecision, Match, answer_matches, borrower_came_on, decide_fact, match_rules, other_debt_question
+from .extract import VOTE_FLOOR, FactDecision, Match, answer_matches, borrower_came_on, decide_fact, match_rules, other_debt_question
 from .homophones import NameCorrector
 from .labels import FACTS, SCHEMA_VERSION
 from .lexicon import Lexicon, load_lexicon
@@ -179,7 +179,7 @@ def _classifier_votes(utterances: list[Utterance], classifiers) -> dict[str, lis
                 continue
             # Every value the classifier reads with some weight: decide_fact decides on the sure ones, reviews with the rest.
             for value, prob in dist.items():
-                if value != "not_mentioned" and prob >= SECOND_OPINION_PROB:
+                if value != "not_mentioned" and prob >= VOTE_FLOOR:
                     votes[fact].append((i, value, prob))
     return votes
 

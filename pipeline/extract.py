@@ -272,7 +272,10 @@ def _decide(fact: str, matches: list[Match], classifier_votes: list[tuple[int, s
 # readings down to SECOND_OPINION_PROB only send the fact to review.
 CLASSIFIER_MIN_PROB = 0.75
 SECOND_OPINION_PROB = 0.5
+VOTE_FLOOR = 0.3  # readings kept at all (for review only below SECOND_OPINION_PROB)
 REVIEW_BELOW_CONFIDENCE = 0.65
+# A not_mentioned fact is sent to review when the classifier gave a value this much weight.
+UNCLEAR_PROB_UNASKED = 0.35
 _HEDGE_WORDS = re.compile(r"应该|好像|可能|差不多|大概|估计|也许|说不定|不一定|我记得|听说|不太清楚|不清楚|记不清")
 
 
@@ -292,12 +295,14 @@ def review_reasons(fact: str, decision: FactDecision, matches: list[Match], vote
     texts = [utterances[i].text for i in decision.evidence] if utterances else []
     stated = [m for m in matches if m.kind == fact and not m.negated]
     if value == "not_mentioned":
-        if topic_raised and any(v != "not_mentioned" and p >= 0.4 for _i, v, p in votes):
+        # The classifier heard something on this fact that was not enough to decide.
+        # Or the agent asked about it and nothing in the answers could be read as a value.
+        if topic_raised or any(v != "not_mentioned" and p >= UNCLEAR_PROB_UNASKED for _i, v, p in votes):
             reasons.append("unclear")
         return reasons
     if decision.confidence < REVIEW_BELOW_CONFIDENCE or (decision.method == "classifier" and decision.confidence < 0.8):
         reasons.append("weak")
-    if any(m.hedged for m in decision.matches) or any(_HEDGE_WORDS.search(t) for t in texts):
+    if any(m.hedged for m in decision.matches) or (decision.method == "classifier" and any(_HEDGE_WORDS.search(t) for t in texts)):
         reasons.append("hedged")
     others = {m.value for m in stated if m.value != value and not (m.value == "refused" or value == "refused")}
     other_utts = {m.utterance for m in stated if m.value != value} - set(decision.evidence)
