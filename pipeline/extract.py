@@ -6,6 +6,7 @@ the classifiers (when shipped) fill in where no rule fired.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -129,6 +130,14 @@ def _sounds_like_agent(text: str, lexicon: Lexicon) -> bool:
     return bool(_QUESTION.search(text)) or agent_score(text, lexicon) > 0
 
 
+@functools.lru_cache(maxsize=32)
+def _rules_for(lexicon: Lexicon, speaker: str) -> tuple[Rule, ...]:
+    """The rules that may match an utterance of this speaker (scope filter done once per lexicon)."""
+    if speaker == "unknown-agent-like":
+        return tuple(r for r in lexicon.rules if r.scope != "customer")
+    return tuple(r for r in lexicon.rules if _in_scope(r, speaker))
+
+
 def match_rules(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]:
     """Every rule match in every utterance whose speaker fits the rule's scope.
 
@@ -141,11 +150,7 @@ def match_rules(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]:
             continue
         text = utt.text
         agent_like = utt.speaker == "unknown" and _sounds_like_agent(text, lexicon)
-        for rule in lexicon.rules:
-            if not _in_scope(rule, utt.speaker):
-                continue
-            if agent_like and rule.scope == "customer":
-                continue
+        for rule in _rules_for(lexicon, "unknown-agent-like" if agent_like else utt.speaker):
             for found in rule.pattern.finditer(text):
                 if found.end() == found.start():
                     continue
@@ -163,16 +168,18 @@ def drop_covered(matches: list[Match]) -> list[Match]:
     The longer phrase is the more specific reading: 店面装修 (business) over
     装修 (consumption), 买了一辆送货的小货车 (business) over 买车.
     """
-    kept = []
+    groups: dict[tuple[int, str], list[Match]] = {}
     for m in matches:
-        covered = any(
-            o is not m and o.utterance == m.utterance and o.kind == m.kind and o.value != m.value
-            and o.start <= m.start and m.end <= o.end and (o.end - o.start) > (m.end - m.start)
-            for o in matches
-        )
-        if not covered or m.kind not in FACTS:
-            kept.append(m)
-    return kept
+        if m.kind in FACTS:
+            groups.setdefault((m.utterance, m.kind), []).append(m)
+    dropped = set()
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        for m in group:
+            if any(o.value != m.value and o.start <= m.start and m.end <= o.end and (o.end - o.start) > (m.end - m.start) for o in group):
+                dropped.add(id(m))
+    return [m for m in matches if id(m) not in dropped]
 
 
 def answer_matches(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]:

@@ -109,9 +109,33 @@ def expand_slots(pattern: str, slots: dict[str, tuple[str, ...]], where: str) ->
         name = found.group(1)
         if name not in slots:
             raise ConfigError(f"{where}: unknown slot %{name}% (no vocab/{name}.txt)")
-        return "(?:" + "|".join(re.escape(w) for w in slots[name]) + ")"
+        return _trie_pattern(slots[name])
 
     return _SLOT.sub(one, pattern)
+
+
+def _trie_pattern(words: tuple[str, ...]) -> str:
+    """One regex for many words, factored by common prefix (a trie), longest alternatives first.
+
+    Why: Python's re tries a flat alternation of hundreds of words one by one
+    at every position; a trie rejects a position after one or two characters.
+    """
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return "(?:" + build(trie) + ")"
 
 
 def load_rules(path: Path, slots: dict[str, tuple[str, ...]] | None = None) -> tuple[Rule, ...]:
