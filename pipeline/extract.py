@@ -130,6 +130,20 @@ def _sounds_like_agent(text: str, lexicon: Lexicon) -> bool:
     return bool(_QUESTION.search(text)) or agent_score(text, lexicon) > 0
 
 
+# Regional words read as Mandarin for matching, each replaced by one of the same
+# length so match offsets (the evidence spans) stay those of the spoken text.
+_DIALECT_READING = (("莫得", "没有"), ("木有", "没有"), ("没得", "没有"), ("冇", "没"), ("俺们", "我们"), ("俺", "我"),
+                    ("咱俩", "我们"), ("晓得", "知道"), ("木问题", "没问题"), ("贼拉", "特别"))
+
+
+def dialect_reading(text: str) -> str:
+    """The text with regional negations and pronouns in Mandarin (莫得/木有/冇 → 没有/没, 俺 → 我), same length."""
+    for spoken, mandarin in _DIALECT_READING:
+        if spoken in text:
+            text = text.replace(spoken, mandarin)
+    return text
+
+
 @functools.lru_cache(maxsize=32)
 def _rules_for(lexicon: Lexicon, speaker: str) -> tuple[Rule, ...]:
     """The rules that may match an utterance of this speaker (scope filter done once per lexicon)."""
@@ -148,7 +162,7 @@ def match_rules(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]:
     for index, utt in enumerate(utterances):
         if utt.speaker == "system":
             continue
-        text = utt.text
+        text = dialect_reading(utt.text)
         agent_like = utt.speaker == "unknown" and _sounds_like_agent(text, lexicon)
         for rule in _rules_for(lexicon, "unknown-agent-like" if agent_like else utt.speaker):
             for found in rule.pattern.finditer(text):
@@ -202,7 +216,7 @@ def answer_matches(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]
             answer_index += 1
         if answer_index >= len(utterances) or utterances[answer_index].speaker not in ("customer", "unknown"):
             continue
-        answer = utterances[answer_index].text.strip()
+        answer = dialect_reading(utterances[answer_index].text.strip())
         denial, affirm = _DENIAL.search(answer), _AFFIRM.search(answer)
         if "other_debt" in topics and affirm and not denial and affirm.group(2) in _YES_TO_DEBT:
             derived.append(Match("answer_other_debt", "signal:OTHER_DEBT", answer_index, affirm.start(2), affirm.end(2), affirm.group(2), False, "answer"))

@@ -134,3 +134,42 @@ def test_slot_vocabularies_expand_and_unknown_slot_fails():
     assert goods.pattern.search("买了两台折弯机") and goods.pattern.search("添了一批模具")
     with pytest.raises(ConfigError, match="nope"):
         expand_slots("买%nope%", {}, "patterns.jsonl:1")
+
+
+def test_regional_words():
+    summary = run(OPENING, ("customer", "是俺。"), ("agent", "还款有没有困难？"), ("customer", "莫得问题，每个月都按时还。"),
+                  ("agent", "店里生意咋样？"), ("customer", "生意好差，今年冇赚到钱。"))
+    assert fact(summary, "repayment_ability")["value"] == "normal"
+    assert fact(summary, "business_condition")["value"] == "declining"
+
+
+def _bare(text: str) -> str:
+    import re
+
+    return re.sub(r"[\W_]+", "", text)
+
+
+def test_no_eval_sentence_in_extraction_data():
+    """No sentence of the frozen evaluation set (data/eval) in rules, vocabularies, training data, families or dev calls.
+
+    Sentences of 10+ characters (punctuation dropped) may not occur in any of them.
+    Only call ids are reported, so a failure does not print the eval calls.
+    """
+    eval_dir = ROOT / "data" / "eval" / "calls"
+    if not eval_dir.is_dir():
+        pytest.skip("no data/eval in this checkout")
+    import json
+
+    sources = [ROOT / "models" / "patterns.jsonl", ROOT / "data" / "training" / "utterances.jsonl",
+               ROOT / "scripts" / "training_families.py", ROOT / "scripts" / "make_training.py", ROOT / "data" / "dev" / "dev_calls.txt",
+               *sorted((ROOT / "models" / "vocab").glob("*.txt"))]
+    haystack = "\n".join(_bare(p.read_text(encoding="utf-8")) for p in sources)
+    clashes = set()
+    for path in sorted(eval_dir.glob("*.json")):
+        call = json.loads(path.read_text(encoding="utf-8"))
+        for turn in call.get("turns", []):
+            for sentence in __import__("re").split(r"[。！？!?；;]", turn.get("text", "")):
+                bare = _bare(sentence)
+                if len(bare) >= 10 and bare in haystack:
+                    clashes.add(call.get("call_id", path.stem))
+    assert not clashes, f"eval sentences found in extraction data, calls: {sorted(clashes)}"
