@@ -46,6 +46,7 @@ def test_wrong_facts_and_flags_are_counted(calls, summaries):
     fx = broken["FX02"]
     fx["facts"]["fund_use"] = {**fx["facts"]["fund_use"], "value": "business_operation", "needs_review": True}
     fx["flags"] = [f for f in fx["flags"] if f["code"] != "FUND_MISUSE"] + [{"code": "AGENT_NONCOMPLIANCE", "severity": "high"}]
+    fx.pop("conduct_level", None)  # levels derived from the flags, as for a summary written before contract v2
     scores = evaluate_transcripts(calls, broken)
     assert scores["fact_accuracy"]["fund_use"] == round(2 / 3, 4)
     assert scores["credit_flag_recall"] == round(2 / 3, 4)  # FUND_MISUSE missed of CONTACT_FAILED, FUND_MISUSE, REPAYMENT_RISK
