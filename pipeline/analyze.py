@@ -18,7 +18,7 @@ from . import __version__
 from .audio import DecodedAudio, is_dual_mono, is_silent, iter_windows, probe, wav_truncation
 from .compliance import assess
 from .errors import HuifangError
-from .extract import VOTE_FLOOR, FactDecision, Match, answer_matches, borrower_came_on, decide_fact, match_rules, other_debt_question
+from .extract import VOTE_FLOOR, FactDecision, Match, answer_matches, borrower_came_on, decide_fact, dialect_reading, match_rules, other_debt_question
 from .homophones import NameCorrector
 from .labels import FACTS, SCHEMA_VERSION
 from .lexicon import Lexicon, load_lexicon
@@ -168,7 +168,7 @@ def _classifier_votes(utterances: list[Utterance], classifiers) -> dict[str, lis
         context = next((utterances[j].norm_text for j in range(i - 1, max(-1, i - 3), -1) if utterances[j].speaker == "agent"), "")
         indexes.append(i)
         contexts.append(context)
-        inputs.append(make_input(context, utt.norm_text))
+        inputs.append(make_input(context, dialect_reading(utt.norm_text)))
     if not inputs:
         return votes
     predictions = classifiers.predict_many(list(FACTS), inputs)

@@ -26,6 +26,7 @@ _DENIAL = re.compile(r"^(呃|嗯|哎|那|这个|唉)?[，,\s]*(没有|没|不是
 _AFFIRM = re.compile(r"^(呃|嗯|哎|唉)?[，,\s]*(有|对|是的|是啊|是|对的|没错|嗯对|确实|有的|有一点|有点)")
 # A fund-use question names the use: 用/花/拿去/挪/投 (not only "贷款" or "还").
 _ASKS_USE = re.compile(r"用|花|拿去|挪|投|买|炒|借给|转借|去向|干(什么|啥|嘛)|做(什么|啥)")
+_TROUBLE_Q = re.compile(r"困难|压力|吃力|紧张|问题|逾期|影响|下滑|减少|不好|变化|异常|停")
 _YES_TO_DEBT = {"有", "有的", "有一点", "有点", "对", "对的", "是的", "嗯对", "确实"}
 _FINE_ANSWER = re.compile(r"(没问题|正常|挺好|还行|都好|还可以|好好的|在的|还在|没变|没动|照常|稳定|不错)")
 
@@ -229,6 +230,10 @@ def answer_matches(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]
             elif affirm and len(answer) <= 12:
                 derived.append(Match(rule.id, rule.label, answer_index, affirm.start(2), affirm.end(2), affirm.group(2), False, "answer"))
         fine = _FINE_ANSWER.search(answer)
+        # "没有" to "有没有困难/压力大吗/有没有影响" denies the trouble: the normal value, from the answer.
+        if denial and _TROUBLE_Q.search(utt.text):
+            for fact in (topics & set(NORMAL_VALUE)) - {"fund_use"}:
+                derived.append(Match(f"answer_{fact}_denied", f"{fact}:{NORMAL_VALUE[fact]}", answer_index, denial.start(2), denial.end(2), denial.group(2), False, "answer"))
         if fine and not denial:
             for fact in topics & set(NORMAL_VALUE):
                 if fact == "fund_use":
