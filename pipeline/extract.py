@@ -63,11 +63,11 @@ class Match:
     source: str = "rule"  # rule | answer (derived from the question it answers)
     hedged: bool = False
 
-    @property
+    @functools.cached_property
     def kind(self) -> str:
         return self.label.split(":", 1)[0]
 
-    @property
+    @functools.cached_property
     def value(self) -> str:
         return self.label.split(":", 1)[1]
 
@@ -251,8 +251,9 @@ def decide_fact(fact: str, matches: list[Match], classifier_votes: list[tuple[in
     readings serve as a second opinion for the review.
     """
     votes = classifier_votes or []
-    decision = _decide(fact, matches, [v for v in votes if v[2] >= CLASSIFIER_MIN_PROB], topic_raised)
-    decision.review_reasons = review_reasons(fact, decision, matches, votes, topic_raised, utterances)
+    own = [m for m in matches if m.kind == fact]
+    decision = _decide(fact, own, [v for v in votes if v[2] >= CLASSIFIER_MIN_PROB], topic_raised)
+    decision.review_reasons = review_reasons(fact, decision, own, votes, topic_raised, utterances)
     decision.needs_review = bool(decision.review_reasons)
     return decision
 
