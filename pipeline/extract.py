@@ -22,7 +22,7 @@ _HEDGE = re.compile(r"可能|好像|应该|估计|大概|也许|说不定|不一
 HEDGE_PENALTY = 0.12
 NEGATION_WINDOW = 8
 _QUESTION = re.compile(r"[吗嘛么？?]|有没有|是不是|是否|有无|会不会|能不能|还在不在|没有吧")
-_DENIAL = re.compile(r"^(呃|嗯|哎|那|这个|唉)?[，,\s]*(没有|没|不是|不会|不不|哪有|哪能|哪敢|那没有|肯定没有|绝对没有|没那回事|没这回事|不可能|没有没有|不存在)")
+_DENIAL = re.compile(r"^(呃|嗯|哎|那|这个|唉)?[，,\s]*(没有|没|不是|不会|不不|哪有|哪能|哪敢|那可不敢|可不敢|不敢|那没有|肯定没有|绝对没有|没那回事|没这回事|不可能|没有没有|不存在)")
 _AFFIRM = re.compile(r"^(呃|嗯|哎|唉)?[，,\s]*(有|对|是的|是啊|是|对的|没错|嗯对|确实|有的|有一点|有点)")
 # A fund-use question names the use: 用/花/拿去/挪/投 (not only "贷款" or "还").
 _ASKS_USE = re.compile(r"用|花|拿去|挪|投|买|炒|借给|转借|去向|干(什么|啥|嘛)|做(什么|啥)")
@@ -134,7 +134,10 @@ def _sounds_like_agent(text: str, lexicon: Lexicon) -> bool:
 # Regional words read as Mandarin for matching, each replaced by one of the same
 # length so match offsets (the evidence spans) stay those of the spoken text.
 _DIALECT_READING = (("莫得", "没有"), ("木有", "没有"), ("没得", "没有"), ("冇", "没"), ("俺们", "我们"), ("俺", "我"),
-                    ("咱俩", "我们"), ("晓得", "知道"), ("木问题", "没问题"), ("贼拉", "特别"))
+                    ("咱俩", "我们"), ("晓得", "知道"), ("木问题", "没问题"), ("贼拉", "特别"),
+                    # Cantonese written as spoken
+                    ("咗", "了"), ("嘅", "的"), ("啲", "些"), ("佢", "他"), ("畀", "给"), ("俾", "给"), ("嚟", "来"), ("嗰", "那"),
+                    ("唔", "不"), ("而家", "现在"), ("乜", "啥"), ("咩", "啥"), ("蚀", "亏"), ("揾", "找"), ("攞", "拿"), ("哋", "们"))
 
 
 def dialect_reading(text: str) -> str:
@@ -260,7 +263,7 @@ def decide_fact(fact: str, matches: list[Match], classifier_votes: list[tuple[in
 
 def _decide(fact: str, matches: list[Match], classifier_votes: list[tuple[int, str, float]], topic_raised: bool) -> FactDecision:
     """Risky statements first, then normal ones, then denials, then the classifier."""
-    own = [m for m in matches if m.kind == fact]
+    own = [m for m in matches if m.kind == fact and m.value != "not_mentioned"]  # not_mentioned rules only cover others
     positive = [m for m in own if not m.negated]
     denied = [m for m in own if m.negated and m.value != NORMAL_VALUE[fact]]
     normal = NORMAL_VALUE[fact]
