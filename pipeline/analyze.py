@@ -148,6 +148,8 @@ def matches_contract(fund_use: str, purpose: str, lexicon: Lexicon, evidence_tex
         return False
     if category == "business_operation" and evidence_texts:
         allowed = business_uses(purpose)
+        if "project" in allowed:  # a project loan pays its materials, wages, machines and rent
+            allowed |= {"materials", "wages", "equipment", "rent"}
         stated = set().union(*(business_uses(t) for t in evidence_texts))
         general = any(w in purpose for w in ("周转", "流动资金", "经营"))
         if allowed and not general and stated and not (stated & allowed):

@@ -174,10 +174,20 @@ def match_rules(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]:
                     continue
                 if not _context_ok(rule, utterances, index) or (rule.unless is not None and rule.unless.search(text)):
                     break
-                negated = rule.negatable and is_negated(text, found.start())
+                negated = rule.negatable and (is_negated(text, found.start()) or is_post_negated(text, found.end()))
                 hedged = is_hedged(text, found.start())
                 matches.append(Match(rule.id, rule.label, index, found.start(), found.end(), found.group(0), negated, hedged=hedged))
     return drop_covered(matches)
+
+
+_COVER_ONLY = {"not_mentioned", "NONE"}
+# After a match, in its clause: the borrower says he never touched it (股票那玩意儿碰都不碰).
+_POST_NEGATION = re.compile(r"^[^，。,.！？!?；;]{0,8}?(碰都不碰|从来不碰|没碰过|不碰|不懂|不玩|没玩过|没买过|不沾|没沾过|不搞|没搞过|没兴趣|一窍不通|想都不敢想|不敢碰|没那个胆)")
+
+
+def is_post_negated(text: str, end: int) -> bool:
+    """True when the clause after a match denies it (X那玩意儿碰都不碰, X我不懂)."""
+    return bool(_POST_NEGATION.search(text[end:]))
 
 
 def drop_covered(matches: list[Match]) -> list[Match]:
@@ -188,7 +198,7 @@ def drop_covered(matches: list[Match]) -> list[Match]:
     """
     groups: dict[tuple[int, str], list[Match]] = {}
     for m in matches:
-        if m.kind in FACTS:
+        if m.kind in FACTS or m.kind == "signal":
             groups.setdefault((m.utterance, m.kind), []).append(m)
     dropped = set()
     for group in groups.values():
@@ -197,7 +207,8 @@ def drop_covered(matches: list[Match]) -> list[Match]:
         for m in group:
             if any(o.value != m.value and o.start <= m.start and m.end <= o.end and (o.end - o.start) > (m.end - m.start) for o in group):
                 dropped.add(id(m))
-    return [m for m in matches if id(m) not in dropped]
+    # Rules labelled not_mentioned / NONE exist only to cover: they go once they have.
+    return [m for m in matches if id(m) not in dropped and m.value not in _COVER_ONLY]
 
 
 def answer_matches(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]:
