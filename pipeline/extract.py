@@ -168,7 +168,10 @@ def match_rules(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]:
             continue
         text = dialect_reading(utt.text)
         agent_like = utt.speaker == "unknown" and _sounds_like_agent(text, lexicon)
+        present = set(text)
         for rule in _rules_for(lexicon, "unknown-agent-like" if agent_like else utt.speaker):
+            if rule.first_chars is not None and rule.first_chars.isdisjoint(present):
+                continue
             for found in rule.pattern.finditer(text):
                 if found.end() == found.start():
                     continue

@@ -36,6 +36,9 @@ class Rule:
     # A match is dropped when this occurs anywhere in the same utterance
     # (亏了 after 买了点基金 is a loss on funds, not a declining business).
     unless: re.Pattern[str] | None = None
+    # Characters one of which every match starts with (None: could not be worked out);
+    # a rule whose start characters are absent from an utterance is not run on it.
+    first_chars: frozenset[str] | None = None
 
     @property
     def kind(self) -> str:
@@ -138,6 +141,64 @@ def _trie_pattern(words: tuple[str, ...]) -> str:
     return "(?:" + build(trie) + ")"
 
 
+def first_chars(pattern: str) -> frozenset[str] | None:
+    """The characters a match of ``pattern`` can start with, or None when any character could (or it can be empty)."""
+    try:
+        import re._parser as sre_parse  # Python 3.11+
+    except ImportError:  # pragma: no cover
+        import sre_parse  # type: ignore[no-redef]
+    import re._constants as c
+
+    def of_seq(items) -> tuple[set[str] | None, bool]:
+        """(start characters, can be empty) of a sequence of parsed items."""
+        chars: set[str] = set()
+        for op, av in items:
+            got, nullable = of_item(op, av)
+            if got is None:
+                return None, False
+            chars |= got
+            if not nullable:
+                return chars, False
+        return chars, True
+
+    def of_item(op, av) -> tuple[set[str] | None, bool]:
+        if op is c.LITERAL:
+            return {chr(av)}, False
+        if op is c.IN:
+            chars = set()
+            for iop, iav in av:
+                if iop is c.LITERAL:
+                    chars.add(chr(iav))
+                elif iop is c.RANGE and iav[1] - iav[0] < 64:
+                    chars |= {chr(x) for x in range(iav[0], iav[1] + 1)}
+                else:
+                    return None, False
+            return chars, False
+        if op is c.BRANCH:
+            chars, nullable = set(), False
+            for branch in av[1]:
+                got, empty = of_seq(branch)
+                if got is None:
+                    return None, False
+                chars |= got
+                nullable = nullable or empty
+            return chars, nullable
+        if op is c.SUBPATTERN:
+            return of_seq(av[-1])
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+            got, empty = of_seq(av[2])
+            return got, empty or av[0] == 0
+        if op in (c.ASSERT, c.ASSERT_NOT, c.AT):
+            return set(), True  # zero-width: the match starts with what follows
+        return None, False
+
+    try:
+        chars, nullable = of_seq(sre_parse.parse(pattern))
+    except Exception:  # noqa: BLE001 - an unusual construct only means no prefilter
+        return None
+    return None if chars is None or nullable or not chars else frozenset(chars)
+
+
 def load_rules(path: Path, slots: dict[str, tuple[str, ...]] | None = None) -> tuple[Rule, ...]:
     if slots is None:
         slots = load_slot_vocabulary(Path(path).parent)
@@ -148,10 +209,12 @@ def load_rules(path: Path, slots: dict[str, tuple[str, ...]] | None = None) -> t
                 continue
             try:
                 raw = json.loads(line)
+                expanded = expand_slots(raw["pattern"], slots, f"{path}:{line_no}")
                 rule = Rule(
                     id=raw["id"],
                     label=raw["label"],
-                    pattern=_compile(raw["id"], expand_slots(raw["pattern"], slots, f"{path}:{line_no}"), path),
+                    pattern=_compile(raw["id"], expanded, path),
+                    first_chars=first_chars(expanded),
                     scope=raw.get("scope", "customer"),
                     context=_compile(raw["id"], expand_slots(raw["context"], slots, f"{path}:{line_no}"), path) if raw.get("context") else None,
                     negatable=bool(raw.get("negatable", True)),

@@ -173,3 +173,18 @@ def test_no_eval_sentence_in_extraction_data():
                 if len(bare) >= 10 and bare in haystack:
                     clashes.add(call.get("call_id", path.stem))
     assert not clashes, f"eval sentences found in extraction data, calls: {sorted(clashes)}"
+
+
+def test_first_char_prefilter_never_skips_a_match():
+    """A rule skipped because none of its start characters is in the text cannot have matched it."""
+    import json
+
+    lexicon = load_lexicon()
+    texts = [t["text"] for p in sorted((ROOT / "data" / "dev" / "calls").glob("*.json"))
+             for t in json.loads(p.read_text(encoding="utf-8"))["turns"]]
+    assert sum(r.first_chars is not None for r in lexicon.rules) >= len(lexicon.rules) - 3
+    for text in texts:
+        present = set(text)
+        for rule in lexicon.rules:
+            if rule.first_chars is not None and rule.first_chars.isdisjoint(present):
+                assert not any(m.end() > m.start() for m in rule.pattern.finditer(text)), (rule.id, text)
