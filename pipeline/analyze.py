@@ -18,14 +18,13 @@ from . import __version__
 from .audio import DecodedAudio, audio_truncation, is_dual_mono, is_silent, iter_windows, probe
 from .compliance import assess
 from .errors import HuifangError
-from .extract import FactDecision, Match, answer_matches, decide_fact, match_rules
+from .extract import VOTE_FLOOR, FactDecision, Match, answer_matches, borrower_came_on, decide_fact, dialect_reading, match_rules, other_debt_question
 from .homophones import NameCorrector
 from .labels import FACTS, SCHEMA_VERSION
 from .lexicon import Lexicon, load_lexicon
 from .manifest import CallSpec
 from .normalize import ascii_digits, corrector_for, digit_heard, normalise_for_extraction
 from .privacy import mask_pii
-from .uncertainty import needs_review
 from .risk import Flag, actions_for, conduct_level, fact_flags, merge_flags, risk_level, use_fits_purpose
 from .speakers import attribute_mono, attribute_two_channel, carrier_kind, merge_turns
 from .vad import pause_points
@@ -56,8 +55,8 @@ class Outcome:
     evidence: list[int]
 
 
-def decide_outcome(utterances: list[Utterance], matches: list[Match], lexicon: Lexicon) -> Outcome:
-    """Not connected when nobody but the carrier spoke; wrong party when someone else answered."""
+def decide_outcome(utterances: list[Utterance], matches: list[Match], lexicon: Lexicon, borrower_name: str = "") -> Outcome:
+    """Not connected when nobody but the carrier spoke; wrong party when someone else answered and the borrower never came on."""
     system = [i for i, u in enumerate(utterances) if u.speaker == "system"]
     spoken = sum(len(u.text) for u in utterances if u.speaker in ("customer", "unknown"))
     if not utterances:
@@ -68,7 +67,7 @@ def decide_outcome(utterances: list[Utterance], matches: list[Match], lexicon: L
     if spoken < MIN_CONVERSATION_CHARS:
         return Outcome("not_connected", CARRIER_NAMES_ZH["no_answer"], [])
     wrong = [m for m in matches if m.label == "outcome:wrong_party" and utterances[m.utterance].speaker in ("customer", "unknown")]
-    if wrong:
+    if wrong and not borrower_came_on(utterances, max(m.utterance for m in wrong), borrower_name):
         return Outcome("wrong_party", None, sorted({m.utterance for m in wrong}))
     return Outcome("connected", None, [])
 
@@ -141,6 +140,8 @@ def matches_contract(fund_use: str, purpose: str, lexicon: Lexicon | None = None
         return False
     if fund_use == "business_operation" and evidence_texts:
         allowed = business_uses(purpose)
+        if "project" in allowed:  # a project loan pays its materials, wages, machines and rent
+            allowed |= {"materials", "wages", "equipment", "rent"}
         stated = set().union(*(business_uses(t) for t in evidence_texts))
         general = any(w in purpose for w in ("周转", "流动资金", "经营"))
         if allowed and not general and stated and not (stated & allowed):
@@ -154,20 +155,26 @@ def _classifier_votes(utterances: list[Utterance], classifiers) -> dict[str, lis
         return votes
     from .classify import make_input
 
-    indexes, inputs = [], []
+    indexes, inputs, contexts = [], [], []
     for i, utt in enumerate(utterances):
         if utt.speaker not in ("customer", "unknown") or len(utt.norm_text) < 4:
             continue
         context = next((utterances[j].norm_text for j in range(i - 1, max(-1, i - 3), -1) if utterances[j].speaker == "agent"), "")
         indexes.append(i)
-        inputs.append(make_input(context, utt.norm_text))
+        contexts.append(context)
+        inputs.append(make_input(context, dialect_reading(utt.norm_text)))
     if not inputs:
         return votes
     predictions = classifiers.predict_many(list(FACTS), inputs)
     for fact in FACTS:
-        for i, (value, prob, _dist) in zip(indexes, predictions[fact]):
-            if value != "not_mentioned" and prob >= CLASSIFIER_MIN_PROB:
-                votes[fact].append((i, value, prob))
+        for i, context, (_best, _prob, dist) in zip(indexes, contexts, predictions[fact]):
+            # The answer to "other loans?" is about those loans, never this loan's use.
+            if fact == "fund_use" and other_debt_question(context):
+                continue
+            # Every value the classifier reads with some weight: decide_fact decides on the sure ones, reviews with the rest.
+            for value, prob in dist.items():
+                if value != "not_mentioned" and prob >= VOTE_FLOOR:
+                    votes[fact].append((i, value, prob))
     return votes
 
 
@@ -303,14 +310,14 @@ def analyze_transcript(
     read_requested_digits(utterances)
     matches = match_rules(utterances, lexicon)
     matches += answer_matches(utterances, lexicon)
-    outcome = decide_outcome(utterances, matches, lexicon)
+    outcome = decide_outcome(utterances, matches, lexicon, manifest.get("borrower_name", ""))
     connected = outcome.value == "connected"
     topics = {m.value for m in matches if m.kind == "topic"}
     votes = _classifier_votes(utterances, classifiers) if connected else {fact: [] for fact in FACTS}
     decisions: dict[str, FactDecision] = {}
     for fact in FACTS:
         if connected:
-            decisions[fact] = decide_fact(fact, matches, votes[fact], topic_raised=fact in topics)
+            decisions[fact] = decide_fact(fact, matches, votes[fact], topic_raised=fact in topics, utterances=utterances)
         else:
             decisions[fact] = FactDecision("not_mentioned", 0.95)
     facts_json: dict[str, dict] = {}
@@ -318,7 +325,8 @@ def analyze_transcript(
         facts_json[fact] = {
             "value": decision.value,
             "confidence": decision.confidence,
-            "needs_review": needs_review(decision),
+            "needs_review": decision.needs_review,
+            "review_reasons": decision.review_reasons,
             "evidence": _evidence(utterances, decision.evidence, decision.matches),
             "method": decision.method,
             "evidence_idx": decision.evidence,

@@ -80,12 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_keep_raw_option(run)
     _add_model_options(run)
 
-    ev = sub.add_parser("eval", help="score a run against truth labels", description="Run (or reuse) the analysis of a batch and score it against truth.json: CER, domain-term recall, speaker accuracy, call outcome, facts, flags (credit and conduct apart), risk level and conduct level. Writes <out>/eval.json and prints a table.")
+    ev = sub.add_parser("eval", help="score a run against truth labels", description="Run (or reuse) the analysis of a batch and score it against truth.json: CER, domain-term recall, speaker accuracy, call outcome, facts, flags (credit and conduct apart), risk level and conduct level. Writes <out>/eval.json and prints a table. With --transcripts DIR instead: run only the text stages on the labelled transcripts DIR/calls/*.json (perfect words and speakers, no audio) and score facts, flags, risk and conduct level and needs_review. With --real DIR: CER of huifang and plain faster-whisper on the real-speech set.")
     ev.add_argument("batch", type=Path, nargs="?", help="batch folder holding manifest.csv and the recordings")
-    ev.add_argument("--truth", type=Path, help="truth labels (truth.json); needed with a batch")
+    ev.add_argument("--truth", type=Path, help="truth labels (truth.json); required with a batch")
+    ev.add_argument("--transcripts", type=Path, help="folder of labelled transcripts (DIR/calls/*.json: call_id, manifest, turns, truth): score the text stages alone")
     ev.add_argument("--real", type=Path, metavar="DIR", help="instead of a batch: the real-speech set (tests/data/real/README.md): CER of huifang "
                     "and of plain faster-whisper on its wideband and telephone versions in one run, and clips whose transcript copies the prompt or loops a phrase")
-    ev.add_argument("--out", type=Path, default=None, help="output folder of the run to score (default out/<batch name>); calls already analysed there are reused")
+    ev.add_argument("--out", type=Path, default=None, help="output folder of the run to score (default out/<batch name>, or out/<DIR name>-text with --transcripts); calls already analysed there are reused")
     ev.add_argument("--workers", type=int, help="calls analysed in parallel when the run is (re)done (default: one per CPU core)")
     ev.add_argument("--no-progress", action="store_true", help="no progress bar on the terminal")
     ev.add_argument("--force", action="store_true", help="re-analyse every call before scoring")
@@ -330,14 +331,39 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if run.ok else 3
 
 
+def cmd_eval_transcripts(args: argparse.Namespace) -> int:
+    """Text stages alone on labelled transcripts: summaries to <out>/calls, scores to <out>/eval.json."""
+    from .evaluate import analyze_transcript_calls, evaluate_transcripts, format_transcript_table, load_transcript_calls
+    from .outputs import atomic_write_text
+
+    if not args.transcripts.is_dir():
+        raise HuifangError(f"transcripts folder {args.transcripts} does not exist")
+    try:
+        calls = load_transcript_calls(args.transcripts)
+    except ValueError as exc:
+        raise HuifangError(str(exc)) from exc
+    out = args.out or Path("out") / f"{args.transcripts.resolve().name}-text"
+    summaries = analyze_transcript_calls(calls)
+    (out / "calls").mkdir(parents=True, exist_ok=True)
+    for call_id, summary in summaries.items():
+        atomic_write_text(out / "calls" / f"{call_id}.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    scores = evaluate_transcripts(calls, summaries)
+    atomic_write_text(out / "eval.json", json.dumps(scores, ensure_ascii=False, indent=2) + "\n")
+    print(format_transcript_table(scores))
+    print(f"details: {out / 'eval.json'}")
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluate import evaluate, format_table, load_run, load_truth
     from .outputs import atomic_write_text
 
     if args.real is not None:
         return _eval_real(args)
+    if args.transcripts is not None:
+        return cmd_eval_transcripts(args)
     if args.batch is None or args.truth is None:
-        raise HuifangError("eval needs a batch and --truth, or --real DIR")
+        raise HuifangError("eval needs a batch folder and --truth, or --transcripts DIR, or --real DIR")
     if not args.truth.is_file():
         raise HuifangError(f"truth file {args.truth} not found")
     args.out = args.out or Path("out") / args.batch.resolve().name

@@ -244,3 +244,221 @@ def format_side_by_side(scores: dict) -> str:
     base = scores["baseline"]
     rows = [("", "huifang", "plain faster-whisper"), ("CER", scores["cer"], base["cer"]), ("domain-term recall", scores["domain_term_recall"], base["domain_term_recall"])]
     return "\n".join(f"{a:<20}{b!s:>10}  {c!s:>20}" for a, b, c in rows)
+
+
+# --- text stages on given transcripts (huifang eval --transcripts) -----------------------
+
+CONDUCT_FLAGS = ("AGENT_NONCOMPLIANCE", "CUSTOMER_COMPLAINT")
+_LEVEL_RANK = {"none": 0, "low": 0, "medium": 1, "high": 2, "critical": 3}
+# Synthetic timing for turns that come without times: about four characters a second.
+_SECONDS_PER_CHAR = 0.25
+_TURN_GAP_S = 0.4
+
+
+def load_transcript_calls(directory: Path) -> list[dict]:
+    """``DIR/calls/*.json`` (or ``DIR/*.json``), each with call_id, manifest, turns and truth; sorted by call_id.
+
+    A file that cannot be read or lacks a field fails with its name and the problem.
+    """
+    directory = Path(directory)
+    folder = directory / "calls" if (directory / "calls").is_dir() else directory
+    paths = sorted(folder.glob("*.json"))
+    if not paths:
+        raise ValueError(f"{folder}: no call files (*.json)")
+    calls = []
+    for path in paths:
+        try:
+            call = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{path}: cannot read call ({exc})") from exc
+        missing = [key for key in ("call_id", "turns", "truth") if key not in call]
+        if missing:
+            raise ValueError(f"{path}: missing {', '.join(missing)}")
+        call["_path"] = str(path)
+        calls.append(call)
+    return sorted(calls, key=lambda c: str(c["call_id"]))
+
+
+def utterances_from_turns(turns: list[dict]):
+    """Perfect words and speakers: one utterance per turn, timed synthetically when the turn has no times."""
+    from .normalize import normalise_for_extraction
+    from .transcript import Utterance
+
+    utterances, clock = [], 0.0
+    for turn in turns:
+        text = str(turn.get("text", ""))
+        speaker = turn.get("speaker", "unknown")
+        if speaker not in ("agent", "customer", "system", "unknown"):
+            speaker = "customer"  # a third party on the borrower's line speaks from the customer's side
+        start = float(turn.get("start", clock))
+        end = float(turn.get("end", start + max(1.0, _SECONDS_PER_CHAR * len(text))))
+        utterances.append(Utterance(start=start, end=end, text=text, speaker=speaker, raw_text=text,
+                                    norm_text=normalise_for_extraction(text), confidence=1.0, speaker_confidence=1.0))
+        clock = end + _TURN_GAP_S
+    return utterances
+
+
+def analyze_transcript_calls(calls: list[dict], lexicon: Lexicon | None = None, classifiers=None) -> dict[str, dict]:
+    """The text stages on each call's turns (with the shipped classifiers unless given); a call that raises fails alone."""
+    from .analyze import analyze_transcript, failed_summary
+    from .batch import load_classifiers_if_present
+
+    lexicon = lexicon or load_lexicon()
+    classifiers = classifiers if classifiers is not None else load_classifiers_if_present()
+    summaries = {}
+    for call in calls:
+        call_id = str(call["call_id"])
+        manifest = {k: v for k, v in (call.get("manifest") or {}).items() if v is not None}
+        try:
+            utterances = utterances_from_turns(call["turns"])
+            duration = utterances[-1].end if utterances else 0.0
+            summaries[call_id] = analyze_transcript(utterances, manifest, call_id=call_id, duration_s=duration,
+                                                    lexicon=lexicon, classifiers=classifiers)
+        except Exception as exc:  # noqa: BLE001 - one broken call never stops the evaluation
+            summaries[call_id] = failed_summary(call_id, manifest, f"{call.get('_path', call_id)}: {type(exc).__name__}: {exc}")
+    return summaries
+
+
+def _credit_risk_level(flags: list[dict]) -> str:
+    """The contract v2 risk rule over credit flags only (for summaries written before v2)."""
+    credit = [f for f in flags if f["code"] not in CONDUCT_FLAGS]
+    if not credit:
+        return "low"
+    high = [f for f in credit if f.get("severity") == "high"]
+    codes = {f["code"] for f in credit}
+    if len(high) >= 2 or ("FUND_MISUSE" in codes and len(credit) >= 2):
+        return "critical"
+    if "REPAYMENT_RISK" in codes and any(f["code"] != "REPAYMENT_RISK" and f.get("severity") == "high" for f in credit):
+        return "critical"
+    return "high" if high else "medium"
+
+
+def summary_levels(summary: dict) -> tuple[str | None, str | None]:
+    """(risk_level, conduct_level) of a summary; derived from its flags when it predates contract v2."""
+    flags = summary.get("flags") or []
+    if summary.get("status") != "analyzed":
+        return None, None
+    if "conduct_level" in summary:
+        return summary.get("risk_level"), summary.get("conduct_level")
+    conduct = [f.get("severity", "medium") for f in flags if f["code"] in CONDUCT_FLAGS]
+    level = max(conduct, key=lambda s: _LEVEL_RANK.get(s, 0)) if conduct else "none"
+    return _credit_risk_level(flags), level
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def evaluate_transcripts(calls: list[dict], summaries: dict[str, dict]) -> dict:
+    """Scores of the text stages against each call's truth.
+
+    Facts, call outcome, fund use vs contract, credit-flag recall and
+    precision, flag precision and recall overall and per code, risk and
+    conduct level, agent compliance, and how well ``needs_review`` marks the
+    wrong facts (catch rate) without marking the right ones.
+    """
+    fact_ok = {fact: 0 for fact in FACTS}
+    counts = {"outcome": 0, "risk": 0, "conduct": 0, "contract": [0, 0], "recording": [0, 0], "identity": [0, 0]}
+    credit = {"tp": 0, "fp": 0, "fn": 0}
+    every = {"tp": 0, "fp": 0, "fn": 0}
+    per_code: dict[str, dict[str, int]] = {}
+    review = {"wrong": 0, "wrong_marked": 0, "right": 0, "right_marked": 0}
+    per_call = {}
+    for call in calls:
+        call_id = str(call["call_id"])
+        truth = call["truth"]
+        summary = summaries.get(call_id) or {"status": "missing", "facts": {}, "flags": []}
+        facts = summary.get("facts") or {}
+        got = {f: (facts.get(f) or {}).get("value") for f in FACTS}
+        want = truth.get("facts", {})
+        wrong = {}
+        for fact in FACTS:
+            ok = got[fact] == want.get(fact)
+            fact_ok[fact] += ok
+            if not ok:
+                wrong[fact] = [got[fact], want.get(fact)]
+            if fact in facts:
+                marked = bool(facts[fact].get("needs_review"))
+                review["right" if ok else "wrong"] += 1
+                review["right_marked" if ok else "wrong_marked"] += marked
+        counts["outcome"] += summary.get("call_outcome") == truth.get("call_outcome")
+        want_contract = truth.get("fund_use_matches_contract")
+        if want_contract is not None or (facts.get("fund_use") or {}).get("matches_contract") is not None:
+            counts["contract"][1] += 1
+            counts["contract"][0] += (facts.get("fund_use") or {}).get("matches_contract") == want_contract
+        risk, conduct = summary_levels(summary)
+        counts["risk"] += risk == truth.get("risk_level")
+        counts["conduct"] += conduct == truth.get("conduct_level", "none")
+        compliance = summary.get("agent_compliance") or {}
+        for key, name in (("recording_disclosed", "recording"), ("identity_verified", "identity")):
+            if key in (truth.get("agent_compliance") or {}):
+                counts[name][1] += 1
+                counts[name][0] += compliance.get(key) == truth["agent_compliance"][key]
+        got_flags = {f["code"] for f in summary.get("flags") or []}
+        want_flags = set(truth.get("flags") or {})
+        for code in got_flags | want_flags:
+            entry = per_code.setdefault(code, {"tp": 0, "fp": 0, "fn": 0})
+            kind = "tp" if code in got_flags and code in want_flags else "fp" if code in got_flags else "fn"
+            entry[kind] += 1
+            every[kind] += 1
+            if code not in CONDUCT_FLAGS:
+                credit[kind] += 1
+        per_call[call_id] = {
+            "status": summary.get("status"),
+            "call_outcome": [summary.get("call_outcome"), truth.get("call_outcome")],
+            "risk_level": [risk, truth.get("risk_level")],
+            "conduct_level": [conduct, truth.get("conduct_level", "none")],
+            "facts_wrong": wrong,
+            "needs_review": sorted(f for f in FACTS if (facts.get(f) or {}).get("needs_review")),
+            "flags_missed": sorted(want_flags - got_flags),
+            "flags_extra": sorted(got_flags - want_flags),
+        }
+    n = len(calls)
+    return {
+        "mode": "transcripts",
+        "n_calls": n,
+        "call_outcome_accuracy": _ratio(counts["outcome"], n),
+        "fact_accuracy": {fact: _ratio(count, n) for fact, count in fact_ok.items()},
+        "fund_use_matches_contract_accuracy": _ratio(*counts["contract"]),
+        "credit_flag_recall": _ratio(credit["tp"], credit["tp"] + credit["fn"]),
+        "credit_flag_precision": _ratio(credit["tp"], credit["tp"] + credit["fp"]),
+        "flag_precision": _ratio(every["tp"], every["tp"] + every["fp"]),
+        "flag_recall": _ratio(every["tp"], every["tp"] + every["fn"]),
+        "per_flag": {code: {"recall": _ratio(c["tp"], c["tp"] + c["fn"]), "precision": _ratio(c["tp"], c["tp"] + c["fp"]), **c}
+                     for code, c in sorted(per_code.items())},
+        "risk_level_accuracy": _ratio(counts["risk"], n),
+        "conduct_level_accuracy": _ratio(counts["conduct"], n),
+        "recording_disclosed_accuracy": _ratio(*counts["recording"]),
+        "identity_verified_accuracy": _ratio(*counts["identity"]),
+        "needs_review": {
+            "wrong_facts": review["wrong"],
+            "wrong_marked": _ratio(review["wrong_marked"], review["wrong"]),
+            "right_facts": review["right"],
+            "right_marked": _ratio(review["right_marked"], review["right"]),
+        },
+        "per_call": per_call,
+    }
+
+
+def format_transcript_table(scores: dict) -> str:
+    """The --transcripts scores as an aligned two-column table."""
+    review = scores["needs_review"]
+    rows = [
+        ("calls (text stages, given transcripts)", scores["n_calls"]),
+        ("call outcome accuracy", scores["call_outcome_accuracy"]),
+        *((f"fact accuracy: {fact}", value) for fact, value in scores["fact_accuracy"].items()),
+        ("fund use matches contract", scores["fund_use_matches_contract_accuracy"]),
+        ("credit-flag recall", scores["credit_flag_recall"]),
+        ("credit-flag precision", scores["credit_flag_precision"]),
+        ("flag precision (all)", scores["flag_precision"]),
+        ("flag recall (all)", scores["flag_recall"]),
+        *((f"  {code} recall / precision", f"{c['recall']} / {c['precision']}") for code, c in scores["per_flag"].items()),
+        ("risk level accuracy", scores["risk_level_accuracy"]),
+        ("conduct level accuracy", scores["conduct_level_accuracy"]),
+        ("recording disclosed accuracy", scores["recording_disclosed_accuracy"]),
+        ("identity verified accuracy", scores["identity_verified_accuracy"]),
+        (f"needs_review on wrong facts ({review['wrong_facts']})", review["wrong_marked"]),
+        (f"needs_review on right facts ({review['right_facts']})", review["right_marked"]),
+    ]
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)

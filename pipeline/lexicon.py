@@ -33,6 +33,12 @@ class Rule:
     negatable: bool
     weight: float
     notes: str
+    # A match is dropped when this occurs anywhere in the same utterance
+    # (亏了 after 买了点基金 is a loss on funds, not a declining business).
+    unless: re.Pattern[str] | None = None
+    # Characters one of which every match starts with (None: could not be worked out);
+    # a rule whose start characters are absent from an utterance is not run on it.
+    first_chars: frozenset[str] | None = None
 
     @property
     def kind(self) -> str:
@@ -77,7 +83,125 @@ def _compile(rule_id: str, pattern: str, path: Path) -> re.Pattern[str]:
         raise ConfigError(f"{path}: rule {rule_id}: invalid pattern: {exc}") from exc
 
 
-def load_rules(path: Path) -> tuple[Rule, ...]:
+_SLOT = re.compile(r"%([a-z_]+)%")
+
+
+def load_slot_vocabulary(directory: Path) -> dict[str, tuple[str, ...]]:
+    """``vocab/<name>.txt`` beside the rules: one word a line (``#`` comments), the fillers of ``%name%`` in patterns.
+
+    Why: the things borrowers buy, the machines they run and the places they
+    spend on are open-ended lists; as data they grow without touching the rules.
+    """
+    slots: dict[str, tuple[str, ...]] = {}
+    folder = Path(directory) / "vocab"
+    if not folder.is_dir():
+        return slots
+    for path in sorted(folder.glob("*.txt")):
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read slot vocabulary {path}: {exc}") from exc
+        words = {w for line in lines for w in line.split("#", 1)[0].split()}
+        slots[path.stem] = tuple(sorted(words, key=lambda w: (-len(w), w)))
+    return slots
+
+
+def expand_slots(pattern: str, slots: dict[str, tuple[str, ...]], where: str) -> str:
+    """Replace each ``%name%`` with a non-capturing alternation of that vocabulary (longest words first)."""
+    def one(found: re.Match[str]) -> str:
+        name = found.group(1)
+        if name not in slots:
+            raise ConfigError(f"{where}: unknown slot %{name}% (no vocab/{name}.txt)")
+        return _trie_pattern(slots[name])
+
+    return _SLOT.sub(one, pattern)
+
+
+def _trie_pattern(words: tuple[str, ...]) -> str:
+    """One regex for many words, factored by common prefix (a trie), longest alternatives first.
+
+    Why: Python's re tries a flat alternation of hundreds of words one by one
+    at every position; a trie rejects a position after one or two characters.
+    """
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return "(?:" + build(trie) + ")"
+
+
+def first_chars(pattern: str) -> frozenset[str] | None:
+    """The characters a match of ``pattern`` can start with, or None when any character could (or it can be empty)."""
+    try:
+        import re._parser as sre_parse  # Python 3.11+
+    except ImportError:  # pragma: no cover
+        import sre_parse  # type: ignore[no-redef]
+    import re._constants as c
+
+    def of_seq(items) -> tuple[set[str] | None, bool]:
+        """(start characters, can be empty) of a sequence of parsed items."""
+        chars: set[str] = set()
+        for op, av in items:
+            got, nullable = of_item(op, av)
+            if got is None:
+                return None, False
+            chars |= got
+            if not nullable:
+                return chars, False
+        return chars, True
+
+    def of_item(op, av) -> tuple[set[str] | None, bool]:
+        if op is c.LITERAL:
+            return {chr(av)}, False
+        if op is c.IN:
+            chars = set()
+            for iop, iav in av:
+                if iop is c.LITERAL:
+                    chars.add(chr(iav))
+                elif iop is c.RANGE and iav[1] - iav[0] < 64:
+                    chars |= {chr(x) for x in range(iav[0], iav[1] + 1)}
+                else:
+                    return None, False
+            return chars, False
+        if op is c.BRANCH:
+            chars, nullable = set(), False
+            for branch in av[1]:
+                got, empty = of_seq(branch)
+                if got is None:
+                    return None, False
+                chars |= got
+                nullable = nullable or empty
+            return chars, nullable
+        if op is c.SUBPATTERN:
+            return of_seq(av[-1])
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+            got, empty = of_seq(av[2])
+            return got, empty or av[0] == 0
+        if op in (c.ASSERT, c.ASSERT_NOT, c.AT):
+            return set(), True  # zero-width: the match starts with what follows
+        return None, False
+
+    try:
+        chars, nullable = of_seq(sre_parse.parse(pattern))
+    except Exception:  # noqa: BLE001 - an unusual construct only means no prefilter
+        return None
+    return None if chars is None or nullable or not chars else frozenset(chars)
+
+
+def load_rules(path: Path, slots: dict[str, tuple[str, ...]] | None = None) -> tuple[Rule, ...]:
+    if slots is None:
+        slots = load_slot_vocabulary(Path(path).parent)
     rules = []
     with open(path, encoding="utf-8") as handle:
         for line_no, line in enumerate(handle, 1):
@@ -85,16 +209,21 @@ def load_rules(path: Path) -> tuple[Rule, ...]:
                 continue
             try:
                 raw = json.loads(line)
+                expanded = expand_slots(raw["pattern"], slots, f"{path}:{line_no}")
                 rule = Rule(
                     id=raw["id"],
                     label=raw["label"],
-                    pattern=_compile(raw["id"], raw["pattern"], path),
+                    pattern=_compile(raw["id"], expanded, path),
+                    first_chars=first_chars(expanded),
                     scope=raw.get("scope", "customer"),
-                    context=_compile(raw["id"], raw["context"], path) if raw.get("context") else None,
+                    context=_compile(raw["id"], expand_slots(raw["context"], slots, f"{path}:{line_no}"), path) if raw.get("context") else None,
                     negatable=bool(raw.get("negatable", True)),
                     weight=float(raw.get("weight", 1.0)),
                     notes=raw.get("notes", ""),
+                    unless=_compile(raw["id"], expand_slots(raw["unless"], slots, f"{path}:{line_no}"), path) if raw.get("unless") else None,
                 )
+            except ConfigError:
+                raise
             except (KeyError, ValueError, TypeError) as exc:
                 raise ConfigError(f"{path}:{line_no}: invalid rule: {exc}") from exc
             rules.append(rule)

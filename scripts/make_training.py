@@ -43,6 +43,7 @@ from pypinyin import lazy_pinyin
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from pipeline.labels import FACT_VALUES, FACTS  # noqa: E402
+from scripts.training_families import family_examples  # noqa: E402
 
 NM = "not_mentioned"
 DEFAULT_SEED = 20260601
@@ -2077,6 +2078,8 @@ def build_originals(rng: random.Random) -> list[Example]:
     ]
     for key, maker in makers:
         out += [maker(rng) for _ in range(PLAN[key])]
+    # Paraphrase families with large slot vocabularies (scripts/training_families.py), own random stream.
+    out += family_examples(random.Random(rng.random()), QUESTIONS)
     return out
 
 
@@ -2262,6 +2265,14 @@ Augmentation kinds (a copy may have two):
   pledged asset, the project, the business, dates and amounts; amounts and dates
   appear both in digits and in Chinese numerals (cn2an). About one in eight
   turns gets dialect-tinged words (啥子, 莫得, 冇, 咋, 俺们, 蛮 ...).
+* **Paraphrase families** (`scripts/training_families.py`, issue 16): each fact
+  value said many ways (搞/弄/整/砸 for 用, 腰斩 and 不到去年一半 for a decline, a
+  shop that is simply no longer open, 房本押给小贷公司, rent in 每年收他几万),
+  with slot fillers from the same vocabularies the rules use
+  (`models/vocab/*.txt`: hundreds of goods, machines, working vehicles and
+  places of business); and answers about *other* loans after "您在别的银行还有
+  贷款吗", labelled fund_use=not_mentioned, so an answer is read with its
+  question but the fact comes from its own words.
 * **Negations** that name one thing and establish another ("没有拿去炒股，都进货了",
   "不是卖了，是租出去了", "没停工，就是慢了点").
 * **Short answers** whose label comes from the question: "没有" after "有没有延期或者停工"

@@ -270,11 +270,3 @@ def test_validation_checks_conduct_level_and_needs_review():
     old = dict(summary, schema_version=1)
     assert "schema_version 1" in validate_summary(old)
 
-
-def test_needs_review_hook():
-    from pipeline.extract import FactDecision
-    from pipeline.uncertainty import REVIEW_BELOW_CONFIDENCE, needs_review
-
-    assert needs_review(FactDecision("strained", REVIEW_BELOW_CONFIDENCE - 0.01)) is True
-    assert needs_review(FactDecision("strained", REVIEW_BELOW_CONFIDENCE)) is False
-    assert needs_review(FactDecision("not_mentioned", 0.1)) is False  # nothing stated, nothing to check
