@@ -16,7 +16,7 @@ from .labels import CONDUCT_FLAGS, CREDIT_FLAGS, FACTS
 from .lexicon import Lexicon, load_lexicon
 from .normalize import normalise_numbers, to_simplified
 from .privacy import mask_pii
-from .risk import conduct_level, conduct_level_of
+from .risk import conduct_level, conduct_level_of, risk_level
 
 _NON_TEXT = re.compile(r"[^\w\u4e00-\u9fff*]+")
 
@@ -248,8 +248,6 @@ def format_side_by_side(scores: dict) -> str:
 
 # --- text stages on given transcripts (huifang eval --transcripts) -----------------------
 
-CONDUCT_FLAGS = ("AGENT_NONCOMPLIANCE", "CUSTOMER_COMPLAINT")
-_LEVEL_RANK = {"none": 0, "low": 0, "medium": 1, "high": 2, "critical": 3}
 # Synthetic timing for turns that come without times: about four characters a second.
 _SECONDS_PER_CHAR = 0.25
 _TURN_GAP_S = 0.4
@@ -319,33 +317,16 @@ def analyze_transcript_calls(calls: list[dict], lexicon: Lexicon | None = None, 
     return summaries
 
 
-def _credit_risk_level(flags: list[dict]) -> str:
-    """The contract v2 risk rule over credit flags only (for summaries written before v2)."""
-    credit = [f for f in flags if f["code"] not in CONDUCT_FLAGS]
-    if not credit:
-        return "low"
-    high = [f for f in credit if f.get("severity") == "high"]
-    codes = {f["code"] for f in credit}
-    if len(high) >= 2 or ("FUND_MISUSE" in codes and len(credit) >= 2):
-        return "critical"
-    if "REPAYMENT_RISK" in codes and any(f["code"] != "REPAYMENT_RISK" and f.get("severity") == "high" for f in credit):
-        return "critical"
-    return "high" if high else "medium"
-
-
 def summary_levels(summary: dict) -> tuple[str | None, str | None]:
-    """(risk_level, conduct_level) of a summary; derived from its flags when it predates contract v2."""
-    flags = summary.get("flags") or []
+    """(risk_level, conduct_level) of a summary; derived from its flags by the contract's rules when it predates v2."""
     if summary.get("status") != "analyzed":
         return None, None
     if "conduct_level" in summary:
         return summary.get("risk_level"), summary.get("conduct_level")
-    conduct = [f.get("severity", "medium") for f in flags if f["code"] in CONDUCT_FLAGS]
-    level = max(conduct, key=lambda s: _LEVEL_RANK.get(s, 0)) if conduct else "none"
-    return _credit_risk_level(flags), level
+    return risk_level(summary.get("flags") or []), conduct_level_of(summary)
 
 
-def _ratio(num: int, den: int) -> float | None:
+def _share(num: int, den: int) -> float | None:
     return round(num / den, 4) if den else None
 
 
@@ -417,24 +398,24 @@ def evaluate_transcripts(calls: list[dict], summaries: dict[str, dict]) -> dict:
     return {
         "mode": "transcripts",
         "n_calls": n,
-        "call_outcome_accuracy": _ratio(counts["outcome"], n),
-        "fact_accuracy": {fact: _ratio(count, n) for fact, count in fact_ok.items()},
-        "fund_use_matches_contract_accuracy": _ratio(*counts["contract"]),
-        "credit_flag_recall": _ratio(credit["tp"], credit["tp"] + credit["fn"]),
-        "credit_flag_precision": _ratio(credit["tp"], credit["tp"] + credit["fp"]),
-        "flag_precision": _ratio(every["tp"], every["tp"] + every["fp"]),
-        "flag_recall": _ratio(every["tp"], every["tp"] + every["fn"]),
-        "per_flag": {code: {"recall": _ratio(c["tp"], c["tp"] + c["fn"]), "precision": _ratio(c["tp"], c["tp"] + c["fp"]), **c}
+        "call_outcome_accuracy": _share(counts["outcome"], n),
+        "fact_accuracy": {fact: _share(count, n) for fact, count in fact_ok.items()},
+        "fund_use_matches_contract_accuracy": _share(*counts["contract"]),
+        "credit_flag_recall": _share(credit["tp"], credit["tp"] + credit["fn"]),
+        "credit_flag_precision": _share(credit["tp"], credit["tp"] + credit["fp"]),
+        "flag_precision": _share(every["tp"], every["tp"] + every["fp"]),
+        "flag_recall": _share(every["tp"], every["tp"] + every["fn"]),
+        "per_flag": {code: {"recall": _share(c["tp"], c["tp"] + c["fn"]), "precision": _share(c["tp"], c["tp"] + c["fp"]), **c}
                      for code, c in sorted(per_code.items())},
-        "risk_level_accuracy": _ratio(counts["risk"], n),
-        "conduct_level_accuracy": _ratio(counts["conduct"], n),
-        "recording_disclosed_accuracy": _ratio(*counts["recording"]),
-        "identity_verified_accuracy": _ratio(*counts["identity"]),
+        "risk_level_accuracy": _share(counts["risk"], n),
+        "conduct_level_accuracy": _share(counts["conduct"], n),
+        "recording_disclosed_accuracy": _share(*counts["recording"]),
+        "identity_verified_accuracy": _share(*counts["identity"]),
         "needs_review": {
             "wrong_facts": review["wrong"],
-            "wrong_marked": _ratio(review["wrong_marked"], review["wrong"]),
+            "wrong_marked": _share(review["wrong_marked"], review["wrong"]),
             "right_facts": review["right"],
-            "right_marked": _ratio(review["right_marked"], review["right"]),
+            "right_marked": _share(review["right_marked"], review["right"]),
         },
         "per_call": per_call,
     }
