@@ -372,7 +372,7 @@ def evaluate_transcripts(calls: list[dict], summaries: dict[str, dict]) -> dict:
         counts["conduct"] += conduct == truth.get("conduct_level", "none")
         compliance = summary.get("agent_compliance") or {}
         for key, name in (("recording_disclosed", "recording"), ("identity_verified", "identity")):
-            if key in (truth.get("agent_compliance") or {}):
+            if (truth.get("agent_compliance") or {}).get(key) is not None:  # null: not connected, nothing to judge
                 counts[name][1] += 1
                 counts[name][0] += compliance.get(key) == truth["agent_compliance"][key]
         got_flags = {f["code"] for f in summary.get("flags") or []}

@@ -248,6 +248,8 @@ def test_identity_verified_per_contract(text, verified):
         ("提醒您，通话会被录音。", True),
         ("本次通话全程录音。", True),
         ("通话内容我们会存档备查。", True),
+        ("这个电话我们是录了音的。", True),  # 录音 split by 了, as people say it
+        ("咱们这通电话会录下来哈。", True),
         ("您好，我是城北银行贷后部的。", False),
     ],
 )
