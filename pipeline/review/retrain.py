@@ -67,84 +67,39 @@ def write_training_data(base: Path, reviewed: list[dict], out: Path) -> Path:
 
 
 def load_eval_calls(folder: Path) -> list[dict]:
-    """Evaluation calls: ``<folder>/calls/*.json`` (or ``<folder>/*.json``), each
-    {"call_id", "manifest", "turns": [{"speaker", "text"}], "truth": {"facts": {...}, "flags": [...]}}."""
-    folder = Path(folder)
-    files = sorted((folder / "calls").glob("*.json")) if (folder / "calls").is_dir() else sorted(folder.glob("*.json"))
-    calls = []
-    for path in files:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"{path}: not a readable evaluation call ({exc})") from exc
-        if not isinstance(data, dict) or not isinstance(data.get("turns"), list) or not isinstance(data.get("truth"), dict):
-            raise ValueError(f"{path}: an evaluation call needs 'turns' (list) and 'truth' (object)")
-        data.setdefault("call_id", path.stem)
-        calls.append(data)
-    if not calls:
-        raise ValueError(f"{folder}: no evaluation calls (*.json) found")
-    return calls
+    """Evaluation calls as ``huifang eval --transcripts`` reads them (``<folder>/calls/*.json``)."""
+    from ..evaluate import load_transcript_calls
 
-
-def _truth_value(truth: dict, fact: str) -> str | None:
-    value = (truth.get("facts") or {}).get(fact)
-    return value.get("value") if isinstance(value, dict) else value
+    return load_transcript_calls(Path(folder))
 
 
 def analyse_eval_call(call: dict, classifiers, lexicon) -> dict:
     """The machine's summary of one evaluation call's turns (every text stage, no audio)."""
-    from ..analyze import analyze_transcript
-    from ..normalize import normalise_for_extraction
-    from ..transcript import Utterance
+    from ..evaluate import analyze_transcript_calls
 
-    utterances, t = [], 0.0
-    for turn in call["turns"]:
-        text = str(turn.get("text", ""))
-        start = float(turn.get("start", t))
-        end = float(turn.get("end", start + max(1.0, len(text) * 0.25)))
-        utterances.append(Utterance(start=start, end=end, text=text, speaker=str(turn.get("speaker", "unknown")),
-                                    raw_text=text, norm_text=normalise_for_extraction(text), confidence=0.9))
-        t = end + 0.3
-    return analyze_transcript(utterances, dict(call.get("manifest") or {}), call_id=str(call["call_id"]),
-                              duration_s=t, lexicon=lexicon, classifiers=classifiers)
+    return analyze_transcript_calls([call], lexicon=lexicon, classifiers=classifiers)[str(call["call_id"])]
 
 
 def evaluate_transcripts(calls: list[dict], model_dir: Path) -> dict:
-    """Fact accuracy per fact and flag precision/recall of the models in ``model_dir`` on evaluation calls.
-
-    At merge this can defer to ``pipeline.evaluate``'s transcript evaluation; it
-    scores the same way (truth facts compared value by value).
-    """
+    """Fact accuracy per fact and flag precision/recall of the models in ``model_dir`` on evaluation calls,
+    scored by ``huifang eval --transcripts``'s own scoring."""
     from threadpoolctl import threadpool_limits
 
     from ..classify import load_classifiers
+    from ..evaluate import analyze_transcript_calls
+    from ..evaluate import evaluate_transcripts as score
     from ..lexicon import load_lexicon
 
-    classifiers, lexicon = load_classifiers(Path(model_dir)), load_lexicon()
-    right = {f: 0 for f in FACTS}
-    seen = {f: 0 for f in FACTS}
-    tp = fp = fn = 0
     with threadpool_limits(limits=1):
-        for call in calls:
-            summary = analyse_eval_call(call, classifiers, lexicon)
-            truth = call["truth"]
-            for fact in FACTS:
-                want = _truth_value(truth, fact)
-                if want is None:
-                    continue
-                seen[fact] += 1
-                right[fact] += int(summary["facts"][fact]["value"] == want)
-            if isinstance(truth.get("flags"), (list, dict)):  # [codes], [{"code"}] or {code: severity}
-                got = {f["code"] for f in summary.get("flags", [])}
-                want_flags = {f["code"] if isinstance(f, dict) else f for f in truth["flags"]}
-                tp, fp, fn = tp + len(got & want_flags), fp + len(got - want_flags), fn + len(want_flags - got)
-    accuracy = {f: round(right[f] / seen[f], 4) for f in FACTS if seen[f]}
+        summaries = analyze_transcript_calls(calls, lexicon=load_lexicon(), classifiers=load_classifiers(Path(model_dir)))
+    scores = score(calls, summaries)
+    accuracy = {fact: value for fact, value in scores["fact_accuracy"].items() if value is not None}
     return {
         "calls": len(calls),
         "fact_accuracy": accuracy,
-        "fact_accuracy_mean": round(sum(right.values()) / max(1, sum(seen.values())), 4),
-        "flag_precision": round(tp / (tp + fp), 4) if tp + fp else None,
-        "flag_recall": round(tp / (tp + fn), 4) if tp + fn else None,
+        "fact_accuracy_mean": round(sum(accuracy.values()) / max(1, len(accuracy)), 4),
+        "flag_precision": scores["flag_precision"],
+        "flag_recall": scores["flag_recall"],
     }
 
 
