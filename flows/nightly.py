@@ -6,6 +6,7 @@ artifacts for the Prefect UI.
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -14,6 +15,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from pipeline.attempts import mark_attempt, new_attempt_dir, worker_info
 from pipeline.batch import RunSummary, TransientError, finish_batch, give_up_call, plan_batch, process_call, write_row_errors
 from pipeline.config import Settings
 from pipeline.errors import HuifangError
@@ -45,14 +47,25 @@ def _call_task_name(parameters: dict) -> str:
 
 @task(name="analyze-call", task_run_name=_call_task_name, retries=2, retry_delay_seconds=10,
       retry_condition_fn=_retry_if_transient, cache_policy=NO_CACHE)
-def analyze_call_task(call: CallSpec, settings: Settings, out_dir: Path, force: bool = False) -> dict:
-    """One call: the library does the work and turns every non-transient problem into a failed summary."""
-    return process_call(call, settings, out_dir, force=force)
+def analyze_call_task(call: CallSpec, settings: Settings, out_dir: Path, force: bool = False, attempt_dir: Path | None = None) -> dict:
+    """One call: the library does the work and turns every non-transient problem into a failed summary.
+
+    Everything the call needs arrives as arguments (settings, absolute paths), never
+    from the worker's environment or working folder; each attempt leaves a marker so a
+    call that a lost worker had started shows as retried, and the record says which
+    process did it, its model loads and memory.
+    """
+    if attempt_dir is not None:
+        mark_attempt(attempt_dir, call.call_id)
+    started = time.perf_counter()
+    record = process_call(call, settings, out_dir, force=force)
+    return record | {"seconds": round(time.perf_counter() - started, 3), "worker_info": worker_info()}
 
 
 @task(name="finish-batch", cache_policy=NO_CACHE)
-def finish_batch_task(batch_dir: Path, out_dir: Path, call_ids: list[str], settings: Settings, records: list[dict], errors: list, history_path: Path | None) -> RunSummary:
-    return finish_batch(batch_dir, out_dir, call_ids, settings, records, errors, history_path)
+def finish_batch_task(batch_dir: Path, out_dir: Path, call_ids: list[str], settings: Settings, records: list[dict], errors: list,
+                      history_path: Path | None, attempt_dir: Path | None = None) -> RunSummary:
+    return finish_batch(batch_dir, out_dir, call_ids, settings, records, errors, history_path, attempt_dir)
 
 
 def _publish_artifacts(run: RunSummary, out_dir: Path, call_ids: list[str]) -> None:
@@ -84,7 +97,8 @@ def nightly(batch_dir: Path, out_dir: Path, settings: Settings | None = None, fo
     """Analyse every call of ``batch_dir`` into ``out_dir``; finished calls are skipped on rerun."""
     logger = get_run_logger()
     settings = settings or Settings.from_env()
-    batch_dir, out_dir = Path(batch_dir), Path(out_dir)
+    # Absolute paths: a Dask worker runs in a folder of its own choosing (the folders themselves must be shared).
+    batch_dir, out_dir = Path(batch_dir).resolve(), Path(out_dir).resolve()
     calls, errors, call_ids = plan_batch(batch_dir)
     stale = remove_stale_temps(out_dir)
     if stale:
@@ -95,19 +109,24 @@ def nightly(batch_dir: Path, out_dir: Path, settings: Settings | None = None, fo
     progress = _progress_hook
     if progress is not None:
         progress.start(len(calls))
-    futures = {analyze_call_task.submit(call, settings, out_dir, force): call for call in calls}
+    attempt_dir = new_attempt_dir(out_dir)
+    futures = {analyze_call_task.submit(call, settings, out_dir, force, attempt_dir): call for call in calls}
     records = []
     for future in as_completed(list(futures)):
         try:
             record = future.result()
         except TransientError as exc:  # retries exhausted
             record = give_up_call(futures[future], out_dir, exc)
+        except Exception as exc:  # noqa: BLE001 - the cluster gave up (e.g. Dask's KilledWorker after repeated losses)
+            record = give_up_call(futures[future], out_dir, exc)
         records.append(record)
         if record["status"] == "failed":
             logger.warning("call %s failed: %s", mask_pii(record["call_id"]), mask_pii(record["error"] or ""))
         if progress is not None:
             progress.advance(record)
-    run = finish_batch_task(batch_dir, out_dir, call_ids, settings, records, errors, history_path)
+    run = finish_batch_task(batch_dir, out_dir, call_ids, settings, records, errors, history_path, attempt_dir)
+    for retry in run.retried:
+        logger.warning("call %s was tried %d times (lost workers: %s)", mask_pii(retry["call_id"]), retry["attempts"], ", ".join(retry["lost_workers"]) or "none")
     _publish_artifacts(run, out_dir, call_ids)
     logger.info("batch %s: %d calls, %d analysed, %d failed, %d skipped", mask_pii(batch_dir.name), run.total, run.analyzed, run.failed, run.skipped)
     return run

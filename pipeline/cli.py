@@ -152,6 +152,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.stop()
     print(f"{run.total} calls: {run.analyzed} analysed ({run.skipped} already done), {run.failed} failed")
+    for retry in run.retried:
+        lost = f"lost worker {', '.join(retry['lost_workers'])}" if retry["lost_workers"] else "same worker"
+        print(f"  retried {retry['call_id']}: {retry['attempts']} attempts ({lost})")
+    if getattr(args, "dask_address", None) or len(run.workers) > 1:
+        for worker in run.workers:
+            print(f"  worker {worker['worker']}: {worker['calls']} calls, model loaded {worker['model_loads']}x, "
+                  f"RSS {worker['rss_mb']:.0f} MB (peak {worker['peak_rss_mb']:.0f} MB), busy {worker['busy_s']:.1f} s")
     for failure in run.failures:
         print(f"  failed {failure['call_id']}: {failure['error']}", file=sys.stderr)
     for message in run.manifest_errors:
