@@ -8,6 +8,9 @@ its own) and is repeated; the table reports the median. Modes:
 - flow-1:   the Prefect nightly flow with 1 worker
 - flow-2:   the Prefect nightly flow with 2 workers
 - text:     the text stages alone on stored transcripts (calls per second, one core)
+
+``python -m bench cluster --workers 1,2,4`` instead measures a real cluster
+(Prefect server, Dask scheduler, N worker processes): see bench/cluster.py.
 """
 from __future__ import annotations
 
@@ -133,6 +136,11 @@ def measure(mode: str, batch: Path, out: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["cluster"]:  # python -m bench cluster ...: a real multi-process Dask cluster (bench/cluster.py)
+        from bench.cluster import main as cluster_main
+
+        return cluster_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch", type=Path, default=ROOT / "data" / "sample", help="batch folder (default data/sample)")
     parser.add_argument("--calls", type=int, default=8, help="use the first N calls of the batch (0 = all; default 8)")

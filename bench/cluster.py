@@ -6,7 +6,7 @@ process, one thread each), each in its own process group so that stopping
 (or killing one worker) leaves nothing behind. The tests and the capacity
 bench use it; an operator runs the same commands by hand (README, "Scaling out").
 
-    python -m bench.cluster --workers 1,2,4 --calls 8
+    python -m bench cluster --workers 1,2,4 --calls 8
 
 runs the same calls through ``huifang run --dask-address`` on 1, 2 and 4
 worker processes and prints calls per hour, per-call cost by call length and
@@ -260,7 +260,7 @@ def per_call_cost(run: dict) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     from bench.__main__ import _subset_batch
 
-    parser = argparse.ArgumentParser(prog="python -m bench.cluster", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m bench cluster", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch", type=Path, default=ROOT / "data" / "sample", help="batch folder (default data/sample)")
     parser.add_argument("--calls", type=int, default=8, help="first N calls of the batch (0 = all; default 8)")
     parser.add_argument("--workers", default="1,2,4", help="worker process counts to measure (default 1,2,4)")
