@@ -15,7 +15,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from pipeline.attempts import mark_attempt, new_attempt_dir, worker_info
+from pipeline.attempts import mark_attempt, new_attempt_dir, remove_stale_attempts, worker_info
 from pipeline.batch import RunSummary, TransientError, finish_batch, give_up_call, plan_batch, process_call, write_row_errors
 from pipeline.config import Settings
 from pipeline.errors import HuifangError
@@ -109,6 +109,7 @@ def nightly(batch_dir: Path, out_dir: Path, settings: Settings | None = None, fo
     progress = _progress_hook
     if progress is not None:
         progress.start(len(calls))
+    remove_stale_attempts(out_dir)
     attempt_dir = new_attempt_dir(out_dir)
     futures = {analyze_call_task.submit(call, settings, out_dir, force, attempt_dir): call for call in calls}
     records = []
@@ -165,23 +166,26 @@ def batches_in(inbox: Path) -> list[Path]:
 
 
 @flow(name="huifang-nightly-inbox")
-def nightly_inbox(inbox: str, out_root: str, settings_overrides: dict | None = None, workers: int | None = None) -> list[dict]:
+def nightly_inbox(inbox: str, out_root: str, settings_overrides: dict | None = None, workers: int | None = None,
+                  dask_address: str | None = None) -> list[dict]:
     """Every batch folder of ``inbox`` into ``out_root/<batch>``, sharing one history database.
 
     Batches already analysed are skipped call by call, so the inbox can keep old batches.
+    With ``dask_address`` the calls run on that Dask cluster instead of this process's threads.
     """
     settings = Settings.from_env(**(settings_overrides or {}), workers=workers)
     out_root_path = Path(out_root)
     results = []
     for batch in batches_in(Path(inbox)):
-        run = nightly.with_options(task_runner=ThreadPoolTaskRunner(max_workers=settings.workers))(
+        run = nightly.with_options(task_runner=task_runner(settings, dask_address))(
             batch, out_root_path / batch.name, settings, False, out_root_path / "history.sqlite"
         )
         results.append({"batch": batch.name, "total": run.total, "analyzed": run.analyzed, "failed": run.failed, "skipped": run.skipped})
     return results
 
 
-def nightly_deployment(inbox: Path, out_root: Path, cron: str, timezone: str, workers: int | None, settings_overrides: dict):
+def nightly_deployment(inbox: Path, out_root: Path, cron: str, timezone: str, workers: int | None, settings_overrides: dict,
+                       dask_address: str | None = None):
     """The scheduled deployment of the inbox flow, in the bank's timezone (Prefect's default would be UTC)."""
     from prefect.schedules import Cron
 
@@ -189,13 +193,14 @@ def nightly_deployment(inbox: Path, out_root: Path, cron: str, timezone: str, wo
         name="huifang-nightly",
         schedule=Cron(cron, timezone=timezone),
         parameters={"inbox": str(Path(inbox).resolve()), "out_root": str(Path(out_root).resolve()),
-                    "settings_overrides": settings_overrides, "workers": workers},
+                    "settings_overrides": settings_overrides, "workers": workers, "dask_address": dask_address},
         description="贷后回访 nightly analysis of every batch in the inbox",
     )
 
 
-def serve_nightly(inbox: Path, out_root: Path, cron: str, timezone: str, workers: int | None, settings_overrides: dict) -> None:
+def serve_nightly(inbox: Path, out_root: Path, cron: str, timezone: str, workers: int | None, settings_overrides: dict,
+                  dask_address: str | None = None) -> None:
     """Serve the scheduled inbox flow until stopped."""
     from prefect import serve
 
-    serve(nightly_deployment(inbox, out_root, cron, timezone, workers, settings_overrides))
+    serve(nightly_deployment(inbox, out_root, cron, timezone, workers, settings_overrides, dask_address))

@@ -73,6 +73,11 @@ def retried_calls(attempt_dir: Path) -> list[dict]:
     return retried
 
 
+def remove_stale_attempts(out_dir: Path) -> None:
+    """Markers that an interrupted run left (one batch runs in one output folder at a time)."""
+    shutil.rmtree(Path(out_dir) / ATTEMPTS_DIR, ignore_errors=True)
+
+
 def remove_attempt_dir(attempt_dir: Path) -> None:
     """Drop a finished run's markers (and the parent folder once empty)."""
     shutil.rmtree(attempt_dir, ignore_errors=True)

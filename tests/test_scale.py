@@ -85,3 +85,10 @@ def test_worker_lines_count_calls_loads_and_memory():
                {"call_id": "d", "status": "failed"}]  # given up after retries: no worker reported it
     lines = summarise_workers(records)
     assert [(w["worker"], w["calls"], w["rss_mb"], w["busy_s"]) for w in lines] == [("h:1", 2, 650.0, 5.0), ("h:2", 1, 500.0, 1.0)]
+
+
+def test_served_flow_can_run_on_a_dask_cluster(tmp_path):
+    from flows.nightly import nightly_deployment
+
+    deployment = nightly_deployment(tmp_path, tmp_path / "out", "0 2 * * *", "Asia/Shanghai", None, {}, "tcp://10.0.0.5:8786")
+    assert deployment.parameters["dask_address"] == "tcp://10.0.0.5:8786"
