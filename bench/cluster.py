@@ -58,7 +58,7 @@ def wait_until(check, timeout: float, what: str, interval: float = 0.25):
     raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def _kill_group(proc: subprocess.Popen, grace: float = 15.0) -> None:
+def kill_group(proc: subprocess.Popen, grace: float = 15.0) -> None:
     """SIGTERM the process group, SIGKILL what is left after ``grace`` seconds."""
     if proc.poll() is None:
         try:
@@ -186,7 +186,7 @@ class ProcessCluster:
     def stop(self) -> None:
         for proc in [*reversed(self.workers), self.scheduler, self.server]:
             if proc is not None:
-                _kill_group(proc)
+                kill_group(proc)
 
     def __enter__(self) -> "ProcessCluster":
         try:
@@ -206,7 +206,7 @@ def huifang_run(batch: Path, out: Path, env: dict[str, str], extra: list[str], c
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     finally:
-        _kill_group(proc, grace=5)
+        kill_group(proc, grace=5)
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
 

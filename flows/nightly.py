@@ -148,11 +148,23 @@ def task_runner(settings: Settings, dask_address: str | None = None):
     return DaskTaskRunner(address=dask_address)
 
 
+def cluster_settings(settings: Settings, dask_address: str | None) -> Settings:
+    """On Dask, one CTranslate2 thread per worker process unless told otherwise.
+
+    Operators run one single-threaded worker process per core; the caller's own
+    core count (the default split) says nothing about the workers' machines.
+    """
+    if dask_address and not settings.cpu_threads:
+        return settings.with_(cpu_threads=1)
+    return settings
+
+
 def run_nightly(batch_dir: Path, out_dir: Path, settings: Settings, force: bool = False, progress=None,
                 history_path: Path | None = None, dask_address: str | None = None) -> RunSummary:
     """Run the flow on a thread pool sized to the configured workers, or on a Dask cluster."""
     global _progress_hook
     runner = task_runner(settings, dask_address)
+    settings = cluster_settings(settings, dask_address)
     _progress_hook = progress
     try:
         return nightly.with_options(task_runner=runner)(batch_dir, out_dir, settings, force, history_path)
@@ -178,7 +190,7 @@ def nightly_inbox(inbox: str, out_root: str, settings_overrides: dict | None = N
     results = []
     for batch in batches_in(Path(inbox)):
         run = nightly.with_options(task_runner=task_runner(settings, dask_address))(
-            batch, out_root_path / batch.name, settings, False, out_root_path / "history.sqlite"
+            batch, out_root_path / batch.name, cluster_settings(settings, dask_address), False, out_root_path / "history.sqlite"
         )
         results.append({"batch": batch.name, "total": run.total, "analyzed": run.analyzed, "failed": run.failed, "skipped": run.skipped})
     return results

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.cluster import BIN, ROOT, ProcessCluster, group_alive, huifang_run, wait_until
+from bench.cluster import BIN, ROOT, ProcessCluster, group_alive, huifang_run, kill_group, wait_until
 
 from .conftest import SAMPLE, write_sample_batch
 
@@ -89,11 +89,52 @@ def _assert_every_call_once(out: Path) -> dict:
     return run
 
 
+def _two_workers(cluster: ProcessCluster) -> None:
+    while len([w for w in cluster.workers if w.poll() is None]) < 2:
+        cluster.add_worker()
+    cluster.wait_for_workers(2)
+
+
 def _worker_pids(run: dict) -> list[int]:
     return [int(w["worker"].rsplit(":", 1)[1]) for w in run["workers"]]
 
 
+def test_a_worker_killed_mid_batch_is_retried_and_every_call_written_once(cluster, cluster_batch, local_run, tmp_path):
+    _two_workers(cluster)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([str(BIN / "huifang"), "run", str(cluster_batch), "--out", str(out), "--no-progress",
+                             "--dask-address", cluster.address, *OPTIONS],
+                            env=_env(cluster), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        # The first attempt marker appears when a worker starts its first call, before it loads the model
+        # (this test runs first, on fresh workers): kill that worker while the call is surely under way.
+        def first_marker():
+            if proc.poll() is not None:
+                raise AssertionError(f"huifang run ended before any call started: {proc.stderr.read()[-3000:]}")
+            return next(iter((out / ".attempts").glob("*/*/*")), None)
+
+        marker = wait_until(first_marker, TIMEOUT, "a worker to start a call", 0.05)
+        call_id, pid = marker.parent.name, int(marker.name.rsplit(".", 2)[1])
+        victim = cluster.worker_group_of(pid)
+        assert victim is not None, f"attempt by pid {pid}, which is no dask worker of this cluster"
+        cluster.kill_worker(victim)
+        killed_at = time.monotonic()
+        stdout, stderr = proc.communicate(timeout=TIMEOUT)
+    finally:
+        kill_group(proc, grace=5)  # whatever the outcome, the CLI and anything it started are gone
+    assert proc.returncode == 0, stderr[-3000:]
+    assert not group_alive(victim.pid)
+    run = _assert_every_call_once(out)
+    retried = {r["call_id"]: r for r in run["retried"]}
+    assert call_id in retried, (run["retried"], time.monotonic() - killed_at)
+    assert retried[call_id]["attempts"] == 2 and retried[call_id]["lost_workers"] == [marker.name.rsplit(".", 2)[0] + f":{pid}"]
+    assert f"retried {call_id}: 2 attempts (lost worker" in stdout
+    assert pid not in _worker_pids(run)  # the killed process never reported a call
+    assert _comparable(out) == _comparable(local_run)
+
+
 def test_batch_on_a_multi_process_cluster_equals_a_local_run(cluster, cluster_batch, local_run, tmp_path):
+    _two_workers(cluster)  # the test before killed one: a worker joins the running cluster
     out = tmp_path / "out"
     # A relative batch path from the client's folder: the workers (started elsewhere) must get absolute ones.
     result = huifang_run(Path(cluster_batch.name), out, _env(cluster), ["--dask-address", cluster.address, *OPTIONS],
@@ -112,35 +153,3 @@ def test_batch_on_a_multi_process_cluster_equals_a_local_run(cluster, cluster_ba
     for call_id in CALLS:
         options = json.loads((out / "calls" / f"{call_id}.json").read_text())["analysis"]["decode_options"]
         assert options["beam_size"] == 1 and options["temperature"] == [0.0]
-
-
-def test_a_worker_killed_mid_batch_is_retried_and_every_call_written_once(cluster, cluster_batch, local_run, tmp_path):
-    while len([w for w in cluster.workers if w.poll() is None]) < 2:  # an earlier test may have left one worker
-        cluster.add_worker()
-    cluster.wait_for_workers(2)
-    out = tmp_path / "out"
-    proc = subprocess.Popen([str(BIN / "huifang"), "run", str(cluster_batch), "--out", str(out), "--no-progress",
-                             "--dask-address", cluster.address, *OPTIONS],
-                            env=_env(cluster), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        # The first attempt marker appears when a worker starts a call (before it loads the model): kill that worker.
-        marker = wait_until(lambda: next(iter((out / ".attempts").glob("*/*/*")), None), TIMEOUT, "a worker to start a call", 0.05)
-        call_id, pid = marker.parent.name, int(marker.name.rsplit(".", 2)[1])
-        victim = cluster.worker_group_of(pid)
-        assert victim is not None, f"attempt by pid {pid}, which is no dask worker of this cluster"
-        cluster.kill_worker(victim)
-        killed_at = time.monotonic()
-        stdout, stderr = proc.communicate(timeout=TIMEOUT)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, stderr[-3000:]
-    assert not group_alive(victim.pid)
-    run = _assert_every_call_once(out)
-    retried = {r["call_id"]: r for r in run["retried"]}
-    assert call_id in retried, (run["retried"], time.monotonic() - killed_at)
-    assert retried[call_id]["attempts"] == 2 and retried[call_id]["lost_workers"] == [marker.name.rsplit(".", 2)[0] + f":{pid}"]
-    assert f"retried {call_id}: 2 attempts (lost worker" in stdout
-    assert pid not in _worker_pids(run)  # the killed process never reported a call
-    assert _comparable(out) == _comparable(local_run)

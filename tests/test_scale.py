@@ -92,3 +92,12 @@ def test_served_flow_can_run_on_a_dask_cluster(tmp_path):
 
     deployment = nightly_deployment(tmp_path, tmp_path / "out", "0 2 * * *", "Asia/Shanghai", None, {}, "tcp://10.0.0.5:8786")
     assert deployment.parameters["dask_address"] == "tcp://10.0.0.5:8786"
+
+
+def test_on_dask_each_worker_process_decodes_with_one_thread_unless_told():
+    from flows.nightly import cluster_settings
+    from pipeline.config import Settings
+
+    assert cluster_settings(Settings(workers=8), "tcp://10.0.0.5:8786").cpu_threads == 1
+    assert cluster_settings(Settings(cpu_threads=4), "tcp://10.0.0.5:8786").cpu_threads == 4
+    assert cluster_settings(Settings(workers=8), None).cpu_threads == 0  # local: cores split between threads later
