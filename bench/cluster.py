@@ -80,13 +80,24 @@ def kill_group(proc: subprocess.Popen, grace: float = 15.0) -> None:
 
 
 def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
+    """Whether a live (not zombie) process of this process group is left (Linux /proc; else signal 0)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
         return True
-    return True
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone while we looked
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
 
 
 class ProcessCluster:
@@ -179,6 +190,7 @@ class ProcessCluster:
         """SIGKILL a whole ``dask worker`` (nanny and worker process): a machine that died."""
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(30)
+        wait_until(lambda: not group_alive(proc.pid), 60, "the killed worker's processes to exit", 0.1)
 
     def process_groups(self) -> list[int]:
         return [p.pid for p in [self.server, self.scheduler, *self.workers] if p is not None]
@@ -187,6 +199,11 @@ class ProcessCluster:
         for proc in [*reversed(self.workers), self.scheduler, self.server]:
             if proc is not None:
                 kill_group(proc)
+        groups = self.process_groups()
+        try:  # a nanny's worker process or a server's child may take a moment to die after SIGKILL
+            wait_until(lambda: not any(group_alive(g) for g in groups), 60, "the cluster's processes to exit", 0.2)
+        except TimeoutError:
+            pass  # the caller checks group_alive and names what is left
 
     def __enter__(self) -> "ProcessCluster":
         try:
