@@ -268,6 +268,7 @@ def measure_cluster(batch: Path, n_workers: int, work: Path, options: list[str])
 
     calls, _ = read_manifest(batch)
     audio_s = sum(decode(call.audio_file).duration_s for call in calls)
+    load_before = os.getloadavg()[0]
     with ProcessCluster(work / f"cluster-{n_workers}", n_workers) as cluster:
         out = work / f"out-{n_workers}"
         started = time.perf_counter()
@@ -287,7 +288,7 @@ def measure_cluster(batch: Path, n_workers: int, work: Path, options: list[str])
     return {"workers": n_workers, "calls": len(calls), "audio_s": round(audio_s, 1), "seconds": round(seconds, 1),
             "calls_per_hour": round(len(calls) / seconds * 3600), "audio_min_per_min": round(audio_s / seconds, 2),
             "busy_s": round(busy, 1), "busy_calls_per_hour": round(len(calls) / busy * 3600),
-            "worker_processes": workers, "durations": per_call}
+            "load": [round(load_before, 1), round(os.getloadavg()[0], 1)], "worker_processes": workers, "durations": per_call}
 
 
 def per_call_cost(run: dict) -> list[dict]:
