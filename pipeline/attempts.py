@@ -35,12 +35,15 @@ def process_tag() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def mark_attempt(attempt_dir: Path, call_id: str) -> Path:
-    """Record that this process starts (or restarts) ``call_id``."""
+def mark_attempt(attempt_dir: Path, call_id: str) -> Path | None:
+    """Record that this process starts (or restarts) ``call_id``; bookkeeping only, so a failure to write is no failure of the call."""
     folder = Path(attempt_dir) / call_id
-    folder.mkdir(parents=True, exist_ok=True)
     marker = folder / f"{process_tag().replace(':', '.')}.{time.time_ns()}"
-    marker.touch()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        return None  # the call itself reports an unwritable output folder
     return marker
 
 
