@@ -14,6 +14,9 @@ its own) and is repeated; the table reports the median. Modes:
 2 s and 10 s and of sample calls of a minute, and prints the overhead against
 plain per call length (short calls are a real night's unanswered, voicemail
 and wrong-party calls).
+
+``python -m bench cluster --workers 1,2,4`` instead measures a real cluster
+(Prefect server, Dask scheduler, N worker processes): see bench/cluster.py.
 """
 from __future__ import annotations
 
@@ -205,6 +208,11 @@ def parser_default_modes() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["cluster"]:  # python -m bench cluster ...: a real multi-process Dask cluster (bench/cluster.py)
+        from bench.cluster import main as cluster_main
+
+        return cluster_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch", type=Path, default=ROOT / "data" / "sample", help="batch folder (default data/sample)")
     parser.add_argument("--calls", type=int, default=8, help="use the first N calls of the batch (0 = all; default 8)")

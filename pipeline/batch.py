@@ -18,12 +18,13 @@ from pathlib import Path
 
 from . import __version__
 from .analyze import analyze_call_keeping_raw, failed_summary
+from .attempts import count_model_load, remove_attempt_dir, retried_calls, summarise_workers
 from .config import Settings
 from .errors import HuifangError
 from .labels import SCHEMA_VERSION
 from .manifest import CallSpec, RowError, read_manifest
 from .model_store import sha256_of
-from .outputs import FILE_MODE, atomic_write_text, call_json_path, read_call, restricted_key, write_call, write_parquet, write_restricted
+from .outputs import FILE_MODE, atomic_write_text, call_json_path, read_call, remove_stale_temps, restricted_key, write_call, write_parquet, write_restricted
 from .privacy import mask_pii
 
 _workers: dict[tuple, "Worker"] = {}
@@ -69,6 +70,7 @@ def get_worker(settings: Settings) -> Worker:
             from .asr import Transcriber
 
             worker = Worker(settings, Transcriber(settings), load_classifiers_if_present())
+            count_model_load()
             _workers[key] = worker
         return worker
 
@@ -194,6 +196,8 @@ class RunSummary:
     manifest_errors: list[str] = field(default_factory=list)
     failures: list[dict] = field(default_factory=list)
     report: str = ""
+    retried: list[dict] = field(default_factory=list)  # calls tried more than once (a lost worker, a transient error)
+    workers: list[dict] = field(default_factory=list)  # per process: calls, model loads, memory
 
     @property
     def ok(self) -> bool:
@@ -230,10 +234,16 @@ def update_history(out_dir: Path, summaries: list[dict], batch: str, history_pat
     return summaries
 
 
-def finish_batch(batch_dir: Path, out_dir: Path, call_ids: list[str], settings: Settings, records: list[dict], errors: list[RowError], history_path: Path | None = None) -> RunSummary:
-    """Update the loans' history, then write calls.parquet, report.html and reviewers.xlsx from the stored summaries."""
+def finish_batch(batch_dir: Path, out_dir: Path, call_ids: list[str], settings: Settings, records: list[dict], errors: list[RowError],
+                 history_path: Path | None = None, attempt_dir: Path | None = None) -> RunSummary:
+    """Update the loans' history, then write calls.parquet, report.html and reviewers.xlsx from the stored summaries.
+
+    With ``attempt_dir`` (the run's attempt markers) the summary lists the calls
+    that were retried and the workers that were lost; the markers are removed.
+    """
     from .report import render_report, write_reviewers_xlsx
 
+    remove_stale_temps(out_dir)  # every call is done: a temporary file now is a killed worker's leftover
     summaries = update_history(out_dir, load_summaries(out_dir, call_ids), Path(batch_dir).name, history_path)
     run = RunSummary(batch=str(batch_dir), out_dir=str(out_dir), total=len(call_ids))
     run.analyzed = sum(1 for s in summaries if s["status"] == "analyzed")
@@ -241,6 +251,10 @@ def finish_batch(batch_dir: Path, out_dir: Path, call_ids: list[str], settings: 
     run.skipped = sum(1 for r in records if r.get("skipped"))
     run.manifest_errors = [mask_pii(e.message) for e in errors]
     run.failures = [{"call_id": s["call_id"], "error": s.get("error")} for s in summaries if s["status"] == "failed"]
+    run.workers = summarise_workers(records)
+    if attempt_dir is not None:
+        run.retried = retried_calls(attempt_dir)
+        remove_attempt_dir(attempt_dir)
     write_parquet(out_dir, summaries)
     run_info = {
         "batch": Path(batch_dir).name,

@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--cron", default="0 2 * * *", help="when to run, cron syntax (default: 02:00 every night)")
     serve.add_argument("--timezone", default="Asia/Shanghai", help="timezone of the cron schedule (default Asia/Shanghai; Prefect's own default is UTC)")
     serve.add_argument("--workers", type=int, default=None, help="calls analysed in parallel (default: one per CPU core)")
+    serve.add_argument("--dask-address", help="run each night's calls on this Dask cluster, e.g. tcp://host:8786 (needs PREFECT_API_URL)")
     _add_keep_raw_option(serve)
     _add_model_options(serve)
 
@@ -323,6 +324,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.stop()
     print(f"{run.total} calls: {run.analyzed} analysed ({run.skipped} already done), {run.failed} failed")
+    for retry in run.retried:
+        lost = f"lost worker {', '.join(retry['lost_workers'])}" if retry["lost_workers"] else "same worker"
+        print(f"  retried {retry['call_id']}: {retry['attempts']} attempts ({lost})")
+    if getattr(args, "dask_address", None) or len(run.workers) > 1:
+        for worker in run.workers:
+            print(f"  worker {worker['worker']}: {worker['calls']} calls, model loaded {worker['model_loads']}x, "
+                  f"RSS {worker['rss_mb']:.0f} MB (peak {worker['peak_rss_mb']:.0f} MB), busy {worker['busy_s']:.1f} s")
     for failure in run.failures:
         print(f"  failed {failure['call_id']}: {failure['error']}", file=sys.stderr)
     for message in run.manifest_errors:
@@ -419,7 +427,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
                                    "keep_raw_transcript": args.keep_raw_transcript}.items() if v is not None}
     from flows.nightly import serve_nightly
 
-    serve_nightly(args.inbox, args.out, args.cron, args.timezone, args.workers, overrides)
+    if args.dask_address:
+        from flows.nightly import task_runner
+
+        task_runner(_settings(args), args.dask_address)  # refuses at once without a Prefect server, not at 02:00
+    serve_nightly(args.inbox, args.out, args.cron, args.timezone, args.workers, overrides, args.dask_address)
     return 0
 
 

@@ -48,6 +48,7 @@ VOLATILE_RUN_FIELDS = {
     "skipped": "how many calls this invocation found already finished: differs by design after a kill",
     "report": "path of the report: out_a and out_b are different folders",
     "out_dir": "the output folder itself: out_a and out_b are different folders",
+    "workers": "the processes of this invocation (pids), their memory and busy seconds",
 }
 # The report prints when it was generated (run_info generated_at, minute precision): blank its value.
 REPORT_TIME = r"(<b>生成时间</b> )[^<]*"
