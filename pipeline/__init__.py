@@ -1,3 +1,3 @@
 """huifang: speech analytics for post-loan follow-up calls (贷后回访)."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
