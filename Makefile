@@ -10,6 +10,8 @@ BATCH ?= data/sample
 OUT ?= out/sample
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
+# Prefect's embedded server gets 30 s to start by default; a loaded 2-core machine has needed more.
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 
 .PHONY: run test bench lock clean
 
