@@ -105,7 +105,7 @@ def test_a_reviewer_works_the_queue_and_the_decisions_reach_export_report_and_xl
     cookie = next(c for c in context.cookies() if c["name"] == "hf_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     ids = _queue_ids(page)
-    assert len(ids) == 21 and ids[:4] == ["R008", "R010", "R004", "R006"]  # critical first
+    assert len(ids) == 21 and set(ids[:4]) == {"R008", "R010", "R004", "R006"}  # the critical ones first (their order: facts to check)
     assert ids.index("R007") < ids.index("R002")  # a high conduct level ranks with high risk, needs_review first
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.evaluate("() => document.fonts.ready")
