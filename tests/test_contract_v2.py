@@ -227,6 +227,8 @@ def compliance_of(agent_text: str, name: str = "赵六") -> dict:
         ("请问您是哪位？", True),
         ("请问是城北建材公司的赵经理吗？", True),
         ("您好，麻烦您报一下身份证后四位。", True),
+        ("跟您核实一下，证件后四位是多少？", True),  # the digits asked for, whatever the document is called
+        ("您尾号六位数字说一下。", True),
         ("跟您核对一下出生日期。", True),
         ("您在我行预留的手机号是多少？", True),
         ("喂，是赵六吗？", True),
@@ -235,6 +237,7 @@ def compliance_of(agent_text: str, name: str = "赵六") -> dict:
         ("您好，赵总，我是城北银行贷后部的小王。", False),
         ("赵总您好，跟您回访一下贷款的情况。", False),
         ("您好，赵六，我是城北银行的。", False),
+        ("您这个月后四位数的利息已经扣了。", False),
     ],
 )
 def test_identity_verified_per_contract(text, verified):
