@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.labels import CALL_OUTCOMES, FACT_VALUES, FACTS, FLAG_CODES, SEVERITIES
+from pipeline import risk
+from pipeline.labels import CALL_OUTCOMES, CONDUCT_LEVELS, FACT_VALUES, FACTS, FLAG_CODES, RISK_LEVELS, SEVERITIES
 
 ROOT = Path(__file__).resolve().parent.parent
 CALLS_DIR = ROOT / "data" / "eval" / "calls"
@@ -25,12 +26,6 @@ MANIFEST_KEYS = {"loan_id", "borrower_name", "called_at", "loan_amount", "loan_p
 TRUTH_KEYS = {"call_outcome", "facts", "fund_use_matches_contract", "flags", "risk_level", "conduct_level", "agent_compliance"}
 TURN_SPEAKERS = ("agent", "customer", "system")
 
-# Contract v2: which flags speak about the loan (credit) and which about the call (conduct).
-CREDIT_FLAGS = ("CONTACT_FAILED", "FUND_MISUSE", "REPAYMENT_RISK", "COLLATERAL_RISK", "PROJECT_RISK",
-                "BUSINESS_DETERIORATION", "OTHER_DEBT", "LITIGATION", "INFO_CHANGED")
-CONDUCT_FLAGS = ("CUSTOMER_COMPLAINT", "AGENT_NONCOMPLIANCE")
-CONDUCT_LEVELS = ("none", "medium", "high")
-RISK_LEVELS = ("low", "medium", "high", "critical")
 
 # Contract v2 flag table: the severity a fact value implies (None = no flag).
 FACT_FLAG = {
@@ -54,26 +49,12 @@ MIN_CLAUSE_CHARS = 8
 
 
 def risk_level_of(flags: dict[str, str]) -> str:
-    """risk_level by the contract's rule, from credit flags only."""
-    credit = {code: sev for code, sev in flags.items() if code in CREDIT_FLAGS}
-    if not credit:
-        return "low"
-    high = [code for code, sev in credit.items() if sev == "high"]
-    if len(high) >= 2:
-        return "critical"
-    if "FUND_MISUSE" in credit and len(credit) >= 2:
-        return "critical"
-    if "REPAYMENT_RISK" in credit and any(code != "REPAYMENT_RISK" for code in high):
-        return "critical"
-    return "high" if high else "medium"
+    """risk_level by the contract's rule (pipeline.risk, checked against the contract's wording in test_contract_v2)."""
+    return risk.risk_level([{"code": code, "severity": sev} for code, sev in flags.items()])
 
 
 def conduct_level_of(flags: dict[str, str]) -> str:
-    """conduct_level by the contract's rule: none, or the worst conduct flag's severity."""
-    severities = [sev for code, sev in flags.items() if code in CONDUCT_FLAGS]
-    if not severities:
-        return "none"
-    return "high" if "high" in severities else "medium"
+    return risk.conduct_level([{"code": code, "severity": sev} for code, sev in flags.items()])
 
 
 def loan_wants_consumption(purpose: str) -> bool:
@@ -215,18 +196,6 @@ def test_the_set_covers_every_label(calls):
     assert not missing, f"fact values never labelled in the eval set: {missing}"
     seen_flags = {code for c in calls.values() for code in c["truth"]["flags"]}
     assert set(FLAG_CODES) <= seen_flags, f"flags never raised: {set(FLAG_CODES) - seen_flags}"
-
-
-def test_rule_helpers_match_the_contract_wording():
-    assert risk_level_of({}) == "low"
-    assert risk_level_of({"CONTACT_FAILED": "medium"}) == "medium"
-    assert risk_level_of({"FUND_MISUSE": "high"}) == "high"
-    assert risk_level_of({"FUND_MISUSE": "high", "OTHER_DEBT": "medium"}) == "critical"
-    assert risk_level_of({"REPAYMENT_RISK": "medium", "COLLATERAL_RISK": "high"}) == "critical"
-    assert risk_level_of({"REPAYMENT_RISK": "high", "OTHER_DEBT": "medium"}) == "high"
-    assert risk_level_of({"AGENT_NONCOMPLIANCE": "high"}) == "low"
-    assert conduct_level_of({"CUSTOMER_COMPLAINT": "medium", "AGENT_NONCOMPLIANCE": "high"}) == "high"
-    assert conduct_level_of({"FUND_MISUSE": "high"}) == "none"
 
 
 def test_no_eval_sentence_in_rules_or_training_data(calls):
