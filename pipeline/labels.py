@@ -52,18 +52,8 @@ FLAG_CODES = (
 )
 # Credit flags speak about the borrower and the loan; conduct flags about the call itself.
 # Only credit flags count towards risk_level (an agent's misconduct never freezes a borrower's credit).
-CREDIT_FLAGS = (
-    "CONTACT_FAILED",
-    "FUND_MISUSE",
-    "REPAYMENT_RISK",
-    "COLLATERAL_RISK",
-    "PROJECT_RISK",
-    "BUSINESS_DETERIORATION",
-    "OTHER_DEBT",
-    "LITIGATION",
-    "INFO_CHANGED",
-)
 CONDUCT_FLAGS = ("CUSTOMER_COMPLAINT", "AGENT_NONCOMPLIANCE")
+CREDIT_FLAGS = tuple(code for code in FLAG_CODES if code not in CONDUCT_FLAGS)
 SEVERITIES = ("medium", "high")
 RISK_LEVELS = ("low", "medium", "high", "critical")
 CONDUCT_LEVELS = ("none", "medium", "high")
