@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.review_fixtures import NIGHTS, PHONE, build_review_root
-from tests.test_report_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, _missing
+from tests.test_report_browser import SCREENSHOTS, browser  # noqa: F401 - the report tests' Chromium fixture
 
 N1, N2 = list(NIGHTS)
 PASSWORDS = {"wang": "wang-password-1", "li": "li-password-123", "zhou": "zhou-password-1"}
@@ -66,21 +66,6 @@ def server(tmp_path_factory) -> Iterator[dict]:
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    problem = _missing()
-    if problem:
-        pytest.fail(problem, pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _login(browser, server, user: str):
