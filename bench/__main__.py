@@ -55,7 +55,7 @@ def _subset_batch(batch: Path, n: int, into: Path) -> Path:
 
 def run_mode(mode: str, batch: Path, out: Path) -> dict:
     """Run one measurement in this process; prints and returns its figures."""
-    from pipeline.audio import decode
+    from pipeline.speech.audio import decode
     from pipeline.config import Settings
 
     # plain, pipeline and flow-1 share one worker's settings (all cores to CTranslate2), so they compare.
@@ -67,10 +67,10 @@ def run_mode(mode: str, batch: Path, out: Path) -> dict:
     if mode == "plain":
         from faster_whisper.audio import decode_audio
 
-        from pipeline.asr import build_prompt
+        from pipeline.speech.asr import build_prompt
         from pipeline.batch import effective_settings
-        from pipeline.lexicon import load_lexicon
-        from pipeline.model_store import load_whisper
+        from pipeline.facts.lexicon import load_lexicon
+        from pipeline.speech.model_store import load_whisper
 
         settings = effective_settings(settings)
         model = load_whisper(settings)
@@ -110,8 +110,8 @@ def _text_stages(out: Path) -> dict:
     """Calls per second of every text stage on the transcripts a previous mode stored in ``out``."""
     from pipeline.analyze import analyze_transcript
     from pipeline.batch import load_classifiers_if_present
-    from pipeline.lexicon import load_lexicon
-    from pipeline.transcript import Utterance
+    from pipeline.facts.lexicon import load_lexicon
+    from pipeline.speech.transcript import Utterance
     from threadpoolctl import threadpool_limits
 
     stored = [json.loads(p.read_text()) for p in sorted((out / "calls").glob("*.json"))]
@@ -148,7 +148,7 @@ SHORT_LENGTHS = {"2s": (1.0, 3.5), "10s": (6.5, 14.0)}
 def _short_batches(real: Path, sample: Path, n_sample: int, into: Path, copies: int) -> dict[str, Path]:
     """One batch folder per call length: the real clips of that length (``copies`` times each, as
     different calls, so a batch has enough calls to spread fixed costs like a night does) and a minute."""
-    from pipeline.realset import load_clips
+    from pipeline.evaluation.realset import load_clips
 
     batches = {}
     clips = load_clips(real)
@@ -173,7 +173,7 @@ def _short_batches(real: Path, sample: Path, n_sample: int, into: Path, copies: 
 
 def short_calls(args) -> int:
     """Overhead against plain faster-whisper per call length, each mode in a fresh process."""
-    from pipeline.realset import find_real_set
+    from pipeline.evaluation.realset import find_real_set
 
     real = args.real or find_real_set()
     if real is None:

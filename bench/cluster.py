@@ -240,7 +240,7 @@ def spread_subset(batch: Path, n: int, into: Path) -> Path:
     """``n`` calls of ``batch`` spread evenly from the shortest to the longest, so every call length is measured."""
     import csv
 
-    from pipeline.audio import decode
+    from pipeline.speech.audio import decode
     from pipeline.manifest import read_manifest
 
     calls, _ = read_manifest(batch)
@@ -263,7 +263,7 @@ def spread_subset(batch: Path, n: int, into: Path) -> Path:
 
 def measure_cluster(batch: Path, n_workers: int, work: Path, options: list[str]) -> dict:
     """One batch through ``huifang run --dask-address`` on a fresh cluster of ``n_workers`` processes."""
-    from pipeline.audio import decode
+    from pipeline.speech.audio import decode
     from pipeline.manifest import read_manifest
 
     calls, _ = read_manifest(batch)

@@ -68,7 +68,7 @@ def _rss_mb() -> float:
 def child(mode: str, audio: Path, beam_size: int) -> dict:
     """One measurement in this process: load the model, transcribe ``audio`` once."""
     from pipeline.analyze import transcribe_call
-    from pipeline.asr import Transcriber
+    from pipeline.speech.asr import Transcriber
     from pipeline.config import Settings
     from pipeline.manifest import CallSpec
 

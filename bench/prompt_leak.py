@@ -23,11 +23,11 @@ DOMAIN_PROMPT = "以下是普通话的银行贷后回访电话录音，内容涉
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipeline.asr import Transcriber
+    from pipeline.speech.asr import Transcriber
     from pipeline.batch import effective_settings
     from pipeline.config import Settings
-    from pipeline.lexicon import load_lexicon
-    from pipeline.realset import evaluate_real, find_real_set, format_real
+    from pipeline.facts.lexicon import load_lexicon
+    from pipeline.evaluation.realset import evaluate_real, find_real_set, format_real
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--real", type=Path, default=None, help="the real set (default: found as the tests find it)")
@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def record(transcriber, path: Path, out: Path | None, sample: bool = False) -> int:
     """Decode ``path`` as huifang does, with the domain prompt, and store the raw segments."""
-    from pipeline.asr import VAD_PARAMETERS, prompt_runs
-    from pipeline.audio import decode
+    from pipeline.speech.asr import VAD_PARAMETERS, prompt_runs
+    from pipeline.speech.audio import decode
 
     samples = decode(path).channels[0]
     opts = transcriber.options() | {"initial_prompt": DOMAIN_PROMPT}

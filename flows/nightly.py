@@ -21,9 +21,9 @@ from pipeline.config import Settings
 from pipeline.errors import HuifangError
 from pipeline.labels import CONDUCT_NAMES_ZH, FLAG_NAMES_ZH, RISK_NAMES_ZH
 from pipeline.manifest import CallSpec
-from pipeline.outputs import call_json_path, read_call, remove_stale_temps
-from pipeline.privacy import mask_pii
-from pipeline.risk import LEVEL_RANK, conduct_level_of, worse_level
+from pipeline.outputs.files import call_json_path, read_call, remove_stale_temps
+from pipeline.outputs.privacy import mask_pii
+from pipeline.judgement.risk import LEVEL_RANK, conduct_level_of, worse_level
 
 # Set by the CLI for a terminal progress bar; not a flow parameter (parameters must serialise).
 _progress_hook = None

@@ -14,23 +14,23 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .audio import DecodedAudio, audio_truncation, is_dual_mono, is_silent, iter_windows, probe
-from .compliance import assess
-from .errors import HuifangError
-from .extract import VOTE_FLOOR, FactDecision, Match, answer_matches, borrower_came_on, decide_fact, dialect_reading, match_rules, other_debt_question
-from .homophones import NameCorrector
-from .labels import FACTS, SCHEMA_VERSION
-from .lexicon import Lexicon, load_lexicon
-from .manifest import CallSpec
-from .normalize import ascii_digits, corrector_for, digit_heard, normalise_for_extraction
-from .privacy import mask_pii
-from .risk import Flag, actions_for, conduct_level, fact_flags, merge_flags, risk_level, use_fits_purpose
-from .speakers import attribute_mono, attribute_two_channel, carrier_kind, merge_turns
-from .vad import pause_points
-from .summary import write_summary
-from .transcript import Utterance, shift_utterances
-from .voice import utterance_voice
+from pipeline import __version__
+from pipeline.speech.audio import DecodedAudio, audio_truncation, is_dual_mono, is_silent, iter_windows, probe
+from pipeline.judgement.compliance import assess
+from pipeline.errors import HuifangError
+from pipeline.facts.extract import VOTE_FLOOR, FactDecision, Match, answer_matches, borrower_came_on, decide_fact, dialect_reading, match_rules, other_debt_question
+from pipeline.text.homophones import NameCorrector
+from pipeline.labels import FACTS, SCHEMA_VERSION
+from pipeline.facts.lexicon import Lexicon, load_lexicon
+from pipeline.manifest import CallSpec
+from pipeline.text.normalize import ascii_digits, corrector_for, digit_heard, normalise_for_extraction
+from pipeline.outputs.privacy import mask_pii
+from pipeline.judgement.risk import Flag, actions_for, conduct_level, fact_flags, merge_flags, risk_level, use_fits_purpose
+from pipeline.speech.speakers import attribute_mono, attribute_two_channel, carrier_kind, merge_turns
+from pipeline.speech.vad import pause_points
+from pipeline.outputs.summary import write_summary
+from pipeline.speech.transcript import Utterance, shift_utterances
+from pipeline.speech.voice import utterance_voice
 
 # A call counts as a conversation only when the non-system parties said at least this much.
 MIN_CONVERSATION_CHARS = 8
@@ -153,7 +153,7 @@ def _classifier_votes(utterances: list[Utterance], classifiers) -> dict[str, lis
     votes: dict[str, list[tuple[int, str, float]]] = {fact: [] for fact in FACTS}
     if classifiers is None:
         return votes
-    from .classify import make_input
+    from pipeline.facts.classify import make_input
 
     indexes, inputs, contexts = [], [], []
     for i, utt in enumerate(utterances):

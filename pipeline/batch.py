@@ -16,16 +16,16 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
-from . import __version__
-from .analyze import analyze_call_keeping_raw, failed_summary
-from .attempts import count_model_load, remove_attempt_dir, retried_calls, summarise_workers
-from .config import Settings
-from .errors import HuifangError
-from .labels import SCHEMA_VERSION
-from .manifest import CallSpec, RowError, read_manifest
-from .model_store import sha256_of
-from .outputs import FILE_MODE, atomic_write_text, call_json_path, read_call, remove_stale_temps, restricted_key, write_call, write_parquet, write_restricted
-from .privacy import mask_pii
+from pipeline import __version__
+from pipeline.analyze import analyze_call_keeping_raw, failed_summary
+from pipeline.attempts import count_model_load, remove_attempt_dir, retried_calls, summarise_workers
+from pipeline.config import Settings
+from pipeline.errors import HuifangError
+from pipeline.labels import SCHEMA_VERSION
+from pipeline.manifest import CallSpec, RowError, read_manifest
+from pipeline.speech.model_store import sha256_of
+from pipeline.outputs.files import FILE_MODE, atomic_write_text, call_json_path, read_call, remove_stale_temps, restricted_key, write_call, write_parquet, write_restricted
+from pipeline.outputs.privacy import mask_pii
 
 _workers: dict[tuple, "Worker"] = {}
 _workers_lock = threading.Lock()
@@ -50,12 +50,12 @@ def effective_settings(settings: Settings) -> Settings:
 
 def load_classifiers_if_present():
     """The shipped fact classifiers, or None when none are installed (rules still decide)."""
-    from .lexicon import models_dir
+    from pipeline.facts.lexicon import models_dir
 
     directory = models_dir() / "classifiers"
     if not (directory / "metadata.json").is_file():
         return None
-    from .classify import load_classifiers
+    from pipeline.facts.classify import load_classifiers
 
     return load_classifiers(directory)
 
@@ -67,7 +67,7 @@ def get_worker(settings: Settings) -> Worker:
     with _workers_lock:
         worker = _workers.get(key)
         if worker is None:
-            from .asr import Transcriber
+            from pipeline.speech.asr import Transcriber
 
             worker = Worker(settings, Transcriber(settings), load_classifiers_if_present())
             count_model_load()
@@ -78,7 +78,7 @@ def get_worker(settings: Settings) -> Worker:
 @lru_cache(maxsize=1)
 def models_fingerprint() -> str:
     """Hash of the rule, lexicon, vocabulary and classifier files: editing any of them redoes the calls."""
-    from .lexicon import models_dir
+    from pipeline.facts.lexicon import models_dir
 
     directory = models_dir()
     digest = hashlib.sha256()
@@ -215,7 +215,7 @@ def load_summaries(out_dir: Path, call_ids: list[str]) -> list[dict]:
 
 def update_history(out_dir: Path, summaries: list[dict], batch: str, history_path: Path | None = None) -> list[dict]:
     """Record tonight's calls in the history database and attach each loan's previous calls (oldest call first)."""
-    from . import history
+    from pipeline.outputs import history
 
     path = Path(history_path) if history_path else Path(out_dir) / "history.sqlite"
     ordered = sorted(summaries, key=lambda s: ((s.get("manifest") or {}).get("called_at") or "", s["call_id"]))
@@ -241,7 +241,7 @@ def finish_batch(batch_dir: Path, out_dir: Path, call_ids: list[str], settings: 
     With ``attempt_dir`` (the run's attempt markers) the summary lists the calls
     that were retried and the workers that were lost; the markers are removed.
     """
-    from .report import render_report, write_reviewers_xlsx
+    from pipeline.outputs.report import render_report, write_reviewers_xlsx
 
     remove_stale_temps(out_dir)  # every call is done: a temporary file now is a killed worker's leftover
     summaries = update_history(out_dir, load_summaries(out_dir, call_ids), Path(batch_dir).name, history_path)

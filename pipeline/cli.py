@@ -7,8 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
-from .errors import HuifangError
+from pipeline import __version__
+from pipeline.errors import HuifangError
 
 
 def _quiet_prefect_env() -> None:
@@ -35,7 +35,7 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace):
-    from .config import Settings
+    from pipeline.config import Settings
 
     return Settings.from_env(
         profile=args.profile,
@@ -170,8 +170,8 @@ def cmd_review(args: argparse.Namespace) -> int:
         raise HuifangError(f"output root {args.root} does not exist")
     import uvicorn
 
-    from .review.app import create_app, refresh_reviewed_outputs
-    from .review.nights import find_nights
+    from pipeline.review.app import create_app, refresh_reviewed_outputs
+    from pipeline.review.nights import find_nights
 
     history = _history_path(args)
     app = create_app(args.root, history)
@@ -185,7 +185,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 def cmd_reviewers(args: argparse.Namespace) -> int:
     from contextlib import closing
 
-    from .review import auth, store
+    from pipeline.review import auth, store
 
     with closing(store.connect(args.history)) as conn:
         try:
@@ -229,7 +229,7 @@ def _day_bound(day: str | None, next_day: bool) -> str | None:
 def cmd_audit(args: argparse.Namespace) -> int:
     from contextlib import closing
 
-    from .review import store
+    from pipeline.review import store
 
     history = _history_path(args)
     if not history.is_file():
@@ -244,13 +244,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if not args.root:
             raise HuifangError(f"audit {args.action} needs --root (the output folders the reviews refer to)")
         if args.action == "report":
-            from .review.app import refresh_reviewed_outputs
+            from pipeline.review.app import refresh_reviewed_outputs
 
             for path in refresh_reviewed_outputs(args.root, history):
                 print(path)
             return 0
-        from .review.nights import find_nights
-        from .review.stats import agreement, format_stats
+        from pipeline.review.nights import find_nights
+        from pipeline.review.stats import agreement, format_stats
 
         per_night, overall = agreement(conn, find_nights(args.root))
         if args.json:
@@ -263,8 +263,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_train_with_reviews(args: argparse.Namespace) -> int:
     from contextlib import closing
 
-    from .review import store
-    from .review.retrain import load_eval_calls, retrain_with_reviews
+    from pipeline.review import store
+    from pipeline.review.retrain import load_eval_calls, retrain_with_reviews
 
     if not args.history or not args.history.is_file():
         raise HuifangError("train --with-reviews needs --history FILE (the database holding the review trail)")
@@ -301,7 +301,7 @@ class _RichProgress:
         self._task = self._progress.add_task("分析通话", total=total)
 
     def advance(self, record: dict) -> None:
-        from .privacy import mask_pii  # a call id shaped like a phone number is shown masked, as everywhere else
+        from pipeline.outputs.privacy import mask_pii  # a call id shaped like a phone number is shown masked, as everywhere else
 
         self._progress.update(self._task, advance=1, description=f"分析通话 {mask_pii(record['call_id'])}")
 
@@ -341,8 +341,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_eval_transcripts(args: argparse.Namespace) -> int:
     """Text stages alone on labelled transcripts: summaries to <out>/calls, scores to <out>/eval.json."""
-    from .evaluate import analyze_transcript_calls, evaluate_transcripts, format_transcript_table, load_transcript_calls
-    from .outputs import atomic_write_text
+    from pipeline.evaluation.evaluate import analyze_transcript_calls, evaluate_transcripts, format_transcript_table, load_transcript_calls
+    from pipeline.outputs.files import atomic_write_text
 
     if not args.transcripts.is_dir():
         raise HuifangError(f"transcripts folder {args.transcripts} does not exist")
@@ -363,8 +363,8 @@ def cmd_eval_transcripts(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate, format_table, load_run, load_truth
-    from .outputs import atomic_write_text
+    from pipeline.evaluation.evaluate import evaluate, format_table, load_run, load_truth
+    from pipeline.outputs.files import atomic_write_text
 
     if args.real is not None:
         return _eval_real(args)
@@ -379,7 +379,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     truth = load_truth(args.truth)
     scores = evaluate(load_run(args.out), truth)
     if args.baseline:
-        from .evaluate import baseline_transcripts, format_side_by_side, score_texts
+        from pipeline.evaluation.evaluate import baseline_transcripts, format_side_by_side, score_texts
 
         texts, options = baseline_transcripts(args.batch, list(truth["calls"]), _settings(args))
         scores["baseline"] = {**score_texts(texts, truth), "decode_options": options}
@@ -393,8 +393,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _eval_real(args: argparse.Namespace) -> int:
-    from .outputs import atomic_write_text
-    from .realset import evaluate_real, format_real
+    from pipeline.outputs.files import atomic_write_text
+    from pipeline.evaluation.realset import evaluate_real, format_real
 
     if not (args.real / "transcripts.tsv").is_file():
         raise HuifangError(f"{args.real}: no transcripts.tsv: not a real set (build it with scripts/make_real_set.py)")
@@ -452,7 +452,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_model(args: argparse.Namespace) -> int:
-    from .model_store import load_whisper, resolve_model
+    from pipeline.speech.model_store import load_whisper, resolve_model
 
     settings = _settings(args)
     where = resolve_model(settings)
@@ -462,9 +462,9 @@ def cmd_model(args: argparse.Namespace) -> int:
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
-    from .analyze import transcribe_call
-    from .asr import Transcriber
-    from .manifest import CallSpec
+    from pipeline.analyze import transcribe_call
+    from pipeline.speech.asr import Transcriber
+    from pipeline.manifest import CallSpec
 
     settings = _settings(args)
     audio = args.audio.resolve()

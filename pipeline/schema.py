@@ -1,8 +1,8 @@
 """Validation of a call summary against the contract: every key present, labels from the label sets."""
 from __future__ import annotations
 
-from .labels import ACTIONS, CALL_OUTCOMES, CALL_STATUSES, CONDUCT_LEVELS, FACT_VALUES, FLAG_CODES, RISK_LEVELS, SCHEMA_VERSION, SEVERITIES, SPEAKERS
-from .risk import conduct_level, risk_level
+from pipeline.labels import ACTIONS, CALL_OUTCOMES, CALL_STATUSES, CONDUCT_LEVELS, FACT_VALUES, FLAG_CODES, RISK_LEVELS, SCHEMA_VERSION, SEVERITIES, SPEAKERS
+from pipeline.judgement.risk import conduct_level, risk_level
 
 TOP_KEYS = (
     "schema_version", "call_id", "loan_id", "status", "error", "call_outcome", "duration_s", "transcript",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from pipeline.evaluate import summary_levels  # noqa: E402
+from pipeline.evaluation.evaluate import summary_levels  # noqa: E402
 from pipeline.labels import FACTS  # noqa: E402
 
 SHORT = {"f": "fund_use", "r": "repayment_ability", "c": "collateral_status", "p": "project_progress", "b": "business_condition"}

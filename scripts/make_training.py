@@ -2211,7 +2211,7 @@ def write_card(path: Path, originals: list[Example], augmented: list[Example], h
 CARD = """# Training data card: `utterances.jsonl`
 
 Labelled single utterances of Mandarin post-loan follow-up calls (贷后回访), for
-the five fact classifiers in `pipeline/classify.py`. **Generated** by
+the five fact classifiers in `pipeline/facts/classify.py`. **Generated** by
 `scripts/make_training.py` (seed {seed}); do not edit by hand, edit the
 generator and rerun it:
 

@@ -26,9 +26,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.audio import decode  # noqa: E402
+from pipeline.speech.audio import decode  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
-from pipeline.lexicon import load_lexicon  # noqa: E402
+from pipeline.facts.lexicon import load_lexicon  # noqa: E402
 
 LOOP = re.compile(r"(.{1,8}?)\1{5,}")
 
@@ -75,7 +75,7 @@ def joined_samples(clips: list[str]) -> np.ndarray:
 
 
 def record(clips: list[str], prompt: str | None) -> tuple[list[RecordedSegment], dict]:
-    from pipeline.model_store import load_whisper
+    from pipeline.speech.model_store import load_whisper
 
     model = load_whisper(Settings.from_env())
     segments, _ = model.transcribe(joined_samples(clips), initial_prompt=prompt, **CLASSIC)

@@ -24,14 +24,14 @@ def settings():
 
 @pytest.fixture(scope="session")
 def transcriber(settings):
-    from pipeline.asr import Transcriber
+    from pipeline.speech.asr import Transcriber
 
     return Transcriber(settings)
 
 
 @pytest.fixture(scope="session")
 def lexicon():
-    from pipeline.lexicon import load_lexicon
+    from pipeline.facts.lexicon import load_lexicon
 
     return load_lexicon()
 

@@ -30,9 +30,9 @@ def build_review_root(base: Path) -> dict:
     Returns {"root": output root, "summaries": {(night, call_id): summary}}.
     """
     from pipeline.analyze import failed_summary
-    from pipeline.classify import default_model_dir, load_classifiers
-    from pipeline.lexicon import load_lexicon
-    from pipeline.outputs import write_call, write_restricted
+    from pipeline.facts.classify import default_model_dir, load_classifiers
+    from pipeline.facts.lexicon import load_lexicon
+    from pipeline.outputs.files import write_call, write_restricted
     from pipeline.review.retrain import analyse_eval_call
 
     calls = eval_calls()

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from pipeline.analyze import analyze_transcript, transcribe_call
-from pipeline.asr import cut_loops
-from pipeline.audio import SAMPLE_RATE, decode, is_silent
+from pipeline.speech.asr import cut_loops
+from pipeline.speech.audio import SAMPLE_RATE, decode, is_silent
 from pipeline.errors import AudioError
-from pipeline.evaluate import cer_text, edit_distance
+from pipeline.evaluation.evaluate import cer_text, edit_distance
 from pipeline.manifest import CallSpec
 
 from .conftest import TEST_DATA
@@ -118,7 +118,7 @@ class _EndsAWindowEarly:
 
 
 def test_speech_whisper_skipped_is_decoded_again(transcriber):
-    from pipeline.asr import Transcriber
+    from pipeline.speech.asr import Transcriber
 
     greeting = decode(TEST_DATA / "agent_greeting.wav").channels[0]
     answer = decode(TEST_DATA / "two_channel_short.wav").channels[1]  # 都用来进货，还有发工资。 at 2.48-4.73 s
@@ -138,8 +138,8 @@ def test_speech_whisper_skipped_is_decoded_again(transcriber):
 
 
 def test_missed_speech_regions():
-    from pipeline.asr import missed_speech
-    from pipeline.transcript import Utterance
+    from pipeline.speech.asr import missed_speech
+    from pipeline.speech.transcript import Utterance
 
     heard = [Utterance(0.5, 3.0, "您好"), Utterance(10.0, 12.0, "好的")]
     regions = [(0.4, 3.1), (4.0, 5.0), (5.5, 7.0), (8.0, 8.6), (10.0, 12.1), (12.5, 13.0)]
@@ -161,7 +161,7 @@ def test_recorded_looped_hallucination_is_cut(transcriber):
     so the suite tests the guards on the recording. They must remove the loop
     and keep the greeting.
     """
-    from pipeline.asr import Transcriber
+    from pipeline.speech.asr import Transcriber
     from scripts.record_decoder_output import joined_samples, load_segments
 
     recording = TEST_DATA / "greeting_then_noise.segments.json"
@@ -195,7 +195,7 @@ def test_misheard_carrier_message_is_still_recognised(transcriber):
     few invented characters over the ring after the message (请问问), which
     would make this test pass or fail by chance.
     """
-    from pipeline.asr import Transcriber
+    from pipeline.speech.asr import Transcriber
 
     repeatable = Transcriber(transcriber.settings.with_(deterministic=True), model=transcriber.model, lexicon=transcriber.lexicon)
     call = CallSpec(call_id="C0023", audio_path="audio/C0023.wav", row={}, line=0, batch_dir=SAMPLE_AUDIO)
@@ -218,7 +218,7 @@ def test_subtitle_credits_on_a_ring_tone_are_dropped(transcriber):
 
 
 def test_text_too_fast_to_be_said():
-    from pipeline.asr import too_fast_to_be_said
+    from pipeline.speech.asr import too_fast_to_be_said
 
     assert too_fast_to_be_said("银行贷款资金用途", 0.3, 0.1)  # a prompt echoed over a click
     assert not too_fast_to_be_said("银行贷款资金用途", 0.3, 0.9)  # confident: left to the other guards
@@ -226,7 +226,7 @@ def test_text_too_fast_to_be_said():
 
 
 def test_a_segment_that_is_only_a_loop_goes():
-    from pipeline.asr import only_a_loop
+    from pipeline.speech.asr import only_a_loop
 
     assert only_a_loop("自行自行自行自行自行自")  # cut off inside the last copy
     assert only_a_loop("谢谢观看，谢谢观看，谢谢观看，谢谢观看。")
@@ -258,7 +258,7 @@ def test_broken_audio_is_a_clear_error(tmp_path):
 
 
 def test_batched_inference_option(settings):
-    from pipeline.asr import Transcriber
+    from pipeline.speech.asr import Transcriber
 
     batched = Transcriber(settings.with_(batch_size=4))
     utterances, _, _ = transcribe_call(spec("agent_greeting.wav"), batched)

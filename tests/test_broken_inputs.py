@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.audio import AudioInfo, SAMPLE_RATE, decode, iter_windows, probe
+from pipeline.speech.audio import AudioInfo, SAMPLE_RATE, decode, iter_windows, probe
 from pipeline.errors import AudioError
 from pipeline.manifest import CallSpec, read_manifest
 
@@ -119,7 +119,7 @@ def test_odd_rates_and_channel_counts_are_transcribed(broken_run):
 
 @pytest.mark.parametrize("name", ["rate11025.wav", "rate22050.wav", "rate44100.wav", "rate48000.wav"])
 def test_odd_rates_decode_to_16k(tmp_path, name):
-    from pipeline.audio import is_silent
+    from pipeline.speech.audio import is_silent
 
     make_all(tmp_path)
     audio = decode(tmp_path / name)
@@ -226,7 +226,7 @@ def test_too_long_recording_fails_before_and_while_decoding():
 
 def test_max_duration_setting_fails_the_call(transcriber):
     from pipeline.analyze import analyze_call
-    from pipeline.asr import Transcriber
+    from pipeline.speech.asr import Transcriber
 
     limited = Transcriber(transcriber.settings.with_(max_duration_s=20.0), model=transcriber.model, lexicon=transcriber.lexicon)
     call = CallSpec("LONG1", "C0019.wav", {"loan_id": "L1"}, 2, SAMPLE / "audio")
@@ -247,7 +247,7 @@ def _check_times(utterances, duration: float) -> None:
 def test_windowed_mono_transcript_matches_whole(transcriber):
     """A 28 s mono call in 8 s windows: times move to recording time, nothing lost or doubled at the joins."""
     from pipeline.analyze import transcribe_call
-    from pipeline.asr import Transcriber
+    from pipeline.speech.asr import Transcriber
 
     fast = transcriber.settings.with_(beam_size=1)
     whole_t = Transcriber(fast, model=transcriber.model, lexicon=transcriber.lexicon)
@@ -271,7 +271,7 @@ def test_windowed_mono_transcript_matches_whole(transcriber):
 
 def test_windowed_two_channel_keeps_speakers(transcriber):
     from pipeline.analyze import transcribe_call
-    from pipeline.asr import Transcriber
+    from pipeline.speech.asr import Transcriber
 
     windowed_t = Transcriber(transcriber.settings.with_(beam_size=1, window_s=4.0), model=transcriber.model, lexicon=transcriber.lexicon)
     call = CallSpec("W2", "two_channel_short.wav", {"agent_channel": "left"}, 2, TEST_DATA)

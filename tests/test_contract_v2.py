@@ -10,9 +10,9 @@ import pytest
 
 from pipeline.analyze import analyze_transcript, matches_contract
 from pipeline.labels import CONDUCT_FLAGS, CREDIT_FLAGS, LOAN_TYPES, SCHEMA_VERSION
-from pipeline.risk import Flag, actions_for, conduct_level, fact_flags, loan_type, risk_level
+from pipeline.judgement.risk import Flag, actions_for, conduct_level, fact_flags, loan_type, risk_level
 from pipeline.schema import validate_summary
-from pipeline.transcript import Utterance
+from pipeline.speech.transcript import Utterance
 
 # --- risk_level and conduct_level: every flag combination -------------------------------------
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import csv
 import json
 
-from pipeline.evaluate import cer_text, evaluate
+from pipeline.evaluation.evaluate import cer_text, evaluate
 from pipeline.labels import CALL_OUTCOMES, CONDUCT_LEVELS, FACT_VALUES, FLAG_CODES, RISK_LEVELS, SCHEMA_VERSION
-from pipeline.risk import Flag, conduct_level, risk_level
+from pipeline.judgement.risk import Flag, conduct_level, risk_level
 
 from .conftest import SAMPLE
 

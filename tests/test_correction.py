@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.homophones import NameCorrector, PhraseCorrector, fuzzy_syllable, homophone_corrector_for, name_forms
-from pipeline.normalize import corrector_for, normalise_numbers, spoken_one, to_simplified
-from pipeline.privacy import mask_pii
-from pipeline.voice import utterance_voice, voice_log_odds
-from pipeline.transcript import Utterance
+from pipeline.text.homophones import NameCorrector, PhraseCorrector, fuzzy_syllable, homophone_corrector_for, name_forms
+from pipeline.text.normalize import corrector_for, normalise_numbers, spoken_one, to_simplified
+from pipeline.outputs.privacy import mask_pii
+from pipeline.speech.voice import utterance_voice, voice_log_odds
+from pipeline.speech.transcript import Utterance
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def test_name_correction_needs_a_close_sound():
 
 def test_name_correction_reaches_the_summary():
     from pipeline.analyze import analyze_transcript
-    from pipeline.transcript import Utterance
+    from pipeline.speech.transcript import Utterance
 
     utterances = [Utterance(start=0.0, end=3.0, speaker="agent", text="请问是照李华女士吗？", raw_text="请问是照李华女士吗？", norm_text="请问是照李华女士吗？")]
     summary = analyze_transcript(utterances, {"borrower_name": "赵丽华"}, call_id="N1", duration_s=3.0)
@@ -252,7 +252,7 @@ def test_other_answers_are_left_alone(asked, answered):
 
 
 def test_digit_sounds():
-    from pipeline.normalize import digit_heard
+    from pipeline.text.normalize import digit_heard
 
     assert [digit_heard(c) for c in "林腰酒卿自班"] == ["零", "幺", "九", "七", "四", "八"]
     assert digit_heard("是") is None and digit_heard("有") is None and digit_heard("好") is None
@@ -263,7 +263,7 @@ def test_kept_voice_frames_attribute_like_the_audio(lexicon):
     import copy
 
     from pipeline.batch import load_classifiers_if_present
-    from pipeline.speakers import attribute_mono
+    from pipeline.speech.speakers import attribute_mono
 
     speaker_model = load_classifiers_if_present()
 
@@ -338,7 +338,7 @@ def test_a_domain_fix_needs_the_call_about_a_loan(corrector, lexicon):
 
 def test_false_corrections_on_general_mandarin_stay_rare(lexicon):
     """2,400 everyday sentences (reviews, not about loans; tests/data/README.md): corrected as a turn of a call."""
-    from pipeline.correction_check import false_corrections, read_sentences
+    from pipeline.evaluation.correction_check import false_corrections, read_sentences
 
     from .conftest import TEST_DATA
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.audio import audio_truncation, decode, mp3_truncation, probe
+from pipeline.speech.audio import audio_truncation, decode, mp3_truncation, probe
 from pipeline.errors import AudioError
 from pipeline.manifest import CallSpec
 
@@ -42,7 +42,7 @@ def files(tmp_path_factory) -> dict[str, Path]:
 
 def _cut_at_frame(source: Path, target: Path) -> Path:
     """Half of an mp3, cut exactly at a frame boundary: only the Xing header's frame count shows the loss."""
-    from pipeline.audio import _mp3_frame
+    from pipeline.speech.audio import _mp3_frame
 
     data = source.read_bytes()
     at = 10 + ((data[6] & 0x7F) << 21 | (data[7] & 0x7F) << 14 | (data[8] & 0x7F) << 7 | (data[9] & 0x7F)) if data[:3] == b"ID3" else 0
@@ -126,7 +126,7 @@ def test_truncated_m4a_of_a_real_call_keeps_what_was_said(files, transcriber):
 
 def test_report_marks_a_damaged_recording(tmp_path):
     from pipeline.analyze import failed_summary
-    from pipeline.report import render_report
+    from pipeline.outputs.report import render_report
 
     damaged = failed_summary("D3", {"loan_id": "L-D3"}, "x.mp3: truncated: …", audio_path="x.mp3")
     damaged["analysis"] = {"audio_warning": "x.mp3: truncated: the mp3 ends inside an audio frame after 0.6 s"}

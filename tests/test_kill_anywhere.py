@@ -242,7 +242,7 @@ def test_sigkill_anywhere_then_rerun_matches_uninterrupted_run(harness, kill_bat
 
 def test_stale_temporaries_of_dead_writers_are_removed_and_live_ones_kept(tmp_path):
     """What atomic_write leaves when SIGKILLed is cleaned on the next run; a live writer's file is not touched."""
-    from pipeline.outputs import _host_tag, atomic_write_text, remove_stale_temps
+    from pipeline.outputs.files import _host_tag, atomic_write_text, remove_stale_temps
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
     (tmp_path / "calls").mkdir()

@@ -123,7 +123,7 @@ def test_manifest_pii_is_masked_in_outputs_logs_and_prefect(harness, tmp_path, c
 def test_keep_raw_transcript_goes_to_restricted_file_only(harness, tmp_path, caplog):  # noqa: F811
     """--keep-raw-transcript: the unmasked transcript in <out>/restricted/ (0700/0600), every other output masked."""
     from pipeline.cli import main
-    from pipeline.privacy import _LONG_NUMBER, mask_pii
+    from pipeline.outputs.privacy import _LONG_NUMBER, mask_pii
 
     batch = tmp_path / "batch"
     (batch / "audio").mkdir(parents=True)
@@ -166,7 +166,7 @@ def test_keep_raw_rerun_redoes_a_call_without_restricted_file(tmp_path):
     """A call finished with the option off is not 'finished' for a run with it on: its restricted file is missing."""
     from pipeline.batch import finished_summary
     from pipeline.manifest import CallSpec
-    from pipeline.outputs import write_call, write_restricted
+    from pipeline.outputs.files import write_call, write_restricted
 
     call = CallSpec(call_id="K1", audio_path="k1.wav", row={}, line=2, batch_dir=tmp_path)
     from pipeline.labels import SCHEMA_VERSION

@@ -5,9 +5,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.analyze import analyze_transcript
-from pipeline.privacy import mask_pii
+from pipeline.outputs.privacy import mask_pii
 from pipeline.schema import validate_summary
-from pipeline.transcript import Utterance
+from pipeline.speech.transcript import Utterance
 
 # Arbitrary Unicode, weighted towards Chinese, digits and punctuation that the stages care about.
 TEXT = st.one_of(
@@ -30,8 +30,8 @@ def test_analyze_transcript_never_crashes(turns, borrower_name):
 @FAST
 @given(TEXT, st.text(alphabet=st.sampled_from(list("王李张刘陈赵宋欧阳建国丽华玉芬")), max_size=5))
 def test_name_and_phrase_correction_keep_offsets(text, name):
-    from pipeline.homophones import NameCorrector, PhraseCorrector
-    from pipeline.lexicon import load_lexicon
+    from pipeline.text.homophones import NameCorrector, PhraseCorrector
+    from pipeline.facts.lexicon import load_lexicon
 
     for corrector in (NameCorrector(name), PhraseCorrector(load_lexicon().phrases)):
         corrected, corrections = corrector.correct(text)
@@ -42,9 +42,9 @@ def test_name_and_phrase_correction_keep_offsets(text, name):
 @FAST
 @given(TEXT)
 def test_text_helpers_never_crash(text):
-    from pipeline.lexicon import load_lexicon
-    from pipeline.normalize import corrector_for, fullwidth_punctuation, normalise_for_extraction
-    from pipeline.speakers import carrier_kind
+    from pipeline.facts.lexicon import load_lexicon
+    from pipeline.text.normalize import corrector_for, fullwidth_punctuation, normalise_for_extraction
+    from pipeline.speech.speakers import carrier_kind
 
     lexicon = load_lexicon()
     corrected, corrections = corrector_for(lexicon).correct(text)
@@ -56,8 +56,8 @@ def test_text_helpers_never_crash(text):
 
 
 def test_huge_and_empty_strings():
-    from pipeline.lexicon import load_lexicon
-    from pipeline.normalize import corrector_for
+    from pipeline.facts.lexicon import load_lexicon
+    from pipeline.text.normalize import corrector_for
 
     corrector = corrector_for(load_lexicon())
     for text in ("", "还款" * 20000, "1" * 100000, "何时依下电里" * 5000):

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from pipeline.asr import (
+from pipeline.speech.asr import (
     Transcriber,
     cut_phrase_loops,
     cut_prompt_runs,
@@ -19,8 +19,8 @@ from pipeline.asr import (
     prompt_runs,
     words_without_prompt_runs,
 )
-from pipeline.realset import find_real_set, load_clips, unspoken_prompt_runs, unspoken_repeats
-from pipeline.transcript import Utterance, Word
+from pipeline.evaluation.realset import find_real_set, load_clips, unspoken_prompt_runs, unspoken_repeats
+from pipeline.speech.transcript import Utterance, Word
 
 from .conftest import TEST_DATA
 
@@ -112,7 +112,7 @@ def test_stored_decoder_output_that_copied_the_prompt_is_cut(settings):
     """
     import numpy as np
 
-    from pipeline.audio import SAMPLE_RATE
+    from pipeline.speech.audio import SAMPLE_RATE
 
     recorded = json.loads((TEST_DATA / "leaked_segments.json").read_text(encoding="utf-8"))
     assert any(prompt_runs("".join(w["word"] for w in s["words"]), OLD_PROMPT) for s in recorded["segments"])
@@ -142,7 +142,7 @@ needs_real = pytest.mark.skipif(REAL is None, reason="real set not built (script
 @needs_real
 @pytest.mark.parametrize("version", ["wideband", "telephone"])
 def test_real_set_transcripts_copy_no_prompt_and_loop_no_phrase(transcriber, version):
-    from pipeline.realset import huifang_transcripts
+    from pipeline.evaluation.realset import huifang_transcripts
 
     clips = load_clips(REAL)
     score = huifang_transcripts(REAL / version, transcriber)
@@ -162,7 +162,7 @@ def test_the_tail_window_is_skipped_and_short_windows_write_few_tokens():
 
     import numpy as np
 
-    from pipeline.asr import cap_short_windows
+    from pipeline.speech.asr import cap_short_windows
 
     @dataclass
     class Options:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from pipeline.report import highlight_terms, render_report, urgency_key, write_reviewers_xlsx
+from pipeline.outputs.report import highlight_terms, render_report, urgency_key, write_reviewers_xlsx
 
 ID_CARD = "110101199003074518"
 PHONE = "13812345678"

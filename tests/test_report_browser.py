@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pipeline.report import render_report
+from pipeline.outputs.report import render_report
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIP = ROOT / "tests" / "data" / "two_channel_short.wav"  # 5.13 s, two channels

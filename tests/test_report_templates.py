@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from pipeline import report
+from pipeline.outputs import report
 from pipeline.labels import SPEAKER_NAMES_ZH, SPEAKERS
-from pipeline.report import REPORT_TEMPLATES, TEMPLATES, render_report
-from pipeline.report_call import call_view
+from pipeline.outputs.report import REPORT_TEMPLATES, TEMPLATES, render_report
+from pipeline.outputs.report_call import call_view
 from tests.test_report import PHONE, failed_call, high_risk_call, low_risk_call, not_connected_call
 
 ROOT = Path(__file__).resolve().parent.parent

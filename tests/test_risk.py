@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.risk import Flag, actions_for, fact_flags, merge_flags, risk_level
+from pipeline.judgement.risk import Flag, actions_for, fact_flags, merge_flags, risk_level
 
 
 def facts(**values: str) -> dict:

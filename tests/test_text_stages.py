@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from pipeline.analyze import analyze_transcript
-from pipeline.extract import is_negated
+from pipeline.facts.extract import is_negated
 from pipeline.schema import validate_summary
-from pipeline.transcript import Utterance
+from pipeline.speech.transcript import Utterance
 
 MANIFEST = {"loan_id": "L-T-1", "borrower_name": "赵六", "loan_purpose": "经营周转", "collateral": "商铺"}
 
@@ -117,7 +117,7 @@ def test_threatening_agent_without_recording_notice():
 
 
 def test_carrier_message_is_not_connected(lexicon):
-    from pipeline.speakers import attribute_mono
+    from pipeline.speech.speakers import attribute_mono
 
     utterances = [Utterance(start=0, end=3, text="您拨打的电话已关机，请稍后再拨。", norm_text="您拨打的电话已关机，请稍后再拨。")]
     attribute_mono(utterances, lexicon)
@@ -130,7 +130,7 @@ def test_carrier_message_is_not_connected(lexicon):
 
 
 def test_misheard_carrier_message_by_sound(lexicon):
-    from pipeline.speakers import carrier_kind
+    from pipeline.speech.speakers import carrier_kind
 
     assert carrier_kind("您拨打的号码是空后", lexicon) == "vacant_number"
     assert carrier_kind("您拨打的电话已管机", lexicon) == "power_off"
@@ -179,7 +179,7 @@ def test_borrower_admits_money_went_elsewhere_than_contract():
 
 
 def test_borrower_mentioning_a_switched_off_phone_is_not_a_carrier(lexicon):
-    from pipeline.speakers import carrier_kind
+    from pipeline.speech.speakers import carrier_kind
 
     assert carrier_kind("我手机关机了一天，没接到你们电话", lexicon) is None
     assert carrier_kind("银波打的电话与停机。", lexicon) == "suspended"  # misheard 您拨打的电话已停机
@@ -207,8 +207,8 @@ def test_except_clause_is_not_negated_and_hedges_lower_confidence():
 
 
 def test_jieba_user_dictionary_comes_from_the_lexicon(lexicon):
-    from pipeline.lexicon import jieba_user_dict
-    from pipeline.normalize import _jieba_freq
+    from pipeline.facts.lexicon import jieba_user_dict
+    from pipeline.text.normalize import _jieba_freq
 
     lines = jieba_user_dict(lexicon).splitlines()
     assert "贷后 20000" in lines and "空号 20000" in lines
@@ -221,7 +221,7 @@ def test_jieba_user_dictionary_comes_from_the_lexicon(lexicon):
      ("我想何时一下身份", "我想核实一下身份"), ("底押的房子", "抵押的房子")],
 )
 def test_misheard_domain_terms_are_corrected_keeping_the_original(lexicon, heard, meant):
-    from pipeline.normalize import corrector_for
+    from pipeline.text.normalize import corrector_for
 
     # a rewrite to a domain term needs the call about a loan when the utterance names none (issue 17)
     corrected, corrections = corrector_for(lexicon).correct(heard, context="您好，这里是农商银行贷后回访")
@@ -231,6 +231,6 @@ def test_misheard_domain_terms_are_corrected_keeping_the_original(lexicon, heard
 
 @pytest.mark.parametrize("real", ["时间合适吗", "我交了社保", "何时方便"])
 def test_real_words_are_not_corrected(lexicon, real):
-    from pipeline.normalize import corrector_for
+    from pipeline.text.normalize import corrector_for
 
     assert corrector_for(lexicon).correct(real)[0] == real

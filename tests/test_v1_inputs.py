@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from pipeline import history
+from pipeline.outputs import history
 from pipeline.analyze import analyze_transcript
 from pipeline.batch import finished_summary, update_history
-from pipeline.evaluate import evaluate
+from pipeline.evaluation.evaluate import evaluate
 from pipeline.labels import SCHEMA_VERSION
 from pipeline.manifest import CallSpec
-from pipeline.outputs import write_call, write_parquet
-from pipeline.report import render_report, urgency_key, write_reviewers_xlsx
-from pipeline.transcript import Utterance
+from pipeline.outputs.files import write_call, write_parquet
+from pipeline.outputs.report import render_report, urgency_key, write_reviewers_xlsx
+from pipeline.speech.transcript import Utterance
 
 # The history database as 0.2.0 created it (contract v1).
 V1_SCHEMA = """

@@ -24,13 +24,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from ..labels import FACT_NAMES_ZH, FACT_VALUES, FACTS, FLAG_CODES, FLAG_NAMES_ZH, RISK_NAMES_ZH, SPEAKER_NAMES_ZH, VALUE_NAMES_ZH
-from ..outputs import restricted_path
-from ..privacy import mask_pii
-from . import auth, store
-from .nights import Night, audio_file, build_queue, find_nights, load_summary, needs_review_facts
-from .overlay import corrections_zh, write_reviewed_outputs
-from .stats import agreement
+from pipeline.labels import FACT_NAMES_ZH, FACT_VALUES, FACTS, FLAG_CODES, FLAG_NAMES_ZH, RISK_NAMES_ZH, SPEAKER_NAMES_ZH, VALUE_NAMES_ZH
+from pipeline.outputs.files import restricted_path
+from pipeline.outputs.privacy import mask_pii
+from pipeline.review import auth, store
+from pipeline.review.nights import Night, audio_file, build_queue, find_nights, load_summary, needs_review_facts
+from pipeline.review.overlay import corrections_zh, write_reviewed_outputs
+from pipeline.review.stats import agreement
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "hf_session"

@@ -15,7 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from .store import ROLES, now_iso
+from pipeline.review.store import ROLES, now_iso
 
 # scrypt cost: N=2**15, r=8, p=1 (~32 MiB, tens of ms): OWASP's minimum for scrypt.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1

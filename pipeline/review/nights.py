@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..labels import FACTS
-from .store import DEFAULT_STATUS, CallReview
+from pipeline.labels import FACTS
+from pipeline.review.store import DEFAULT_STATUS, CallReview
 
 LEVEL_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 0, "none": 0}
 CALLBACK_OUTCOMES = ("not_connected", "wrong_party")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from ..labels import FACT_NAMES_ZH, FLAG_NAMES_ZH, VALUE_NAMES_ZH
-from .nights import Night, load_summaries
-from .store import DEFAULT_STATUS, CallReview, current_reviews
+from pipeline.labels import FACT_NAMES_ZH, FLAG_NAMES_ZH, VALUE_NAMES_ZH
+from pipeline.review.nights import Night, load_summaries
+from pipeline.review.store import DEFAULT_STATUS, CallReview, current_reviews
 
 REPORT_NAME = "report.reviewed.html"
 XLSX_NAME = "reviewers.reviewed.xlsx"
@@ -74,8 +74,8 @@ def write_reviewed_outputs(conn, night: Night) -> tuple[Path, Path]:
     """Write the night's reviewed report and workbook (the machine's own stay untouched)."""
     from openpyxl import load_workbook
 
-    from ..outputs import atomic_write
-    from ..report import render_report, write_reviewers_xlsx
+    from pipeline.outputs.files import atomic_write
+    from pipeline.outputs.report import render_report, write_reviewers_xlsx
 
     reviews = current_reviews(conn, night.name)
     overlaid = [apply_review(s, reviews.get((night.name, cid))) for cid, s in load_summaries(night).items()]

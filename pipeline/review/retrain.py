@@ -16,8 +16,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..labels import FACTS
-from .store import decisions
+from pipeline.labels import FACTS
+from pipeline.review.store import decisions
 
 REVIEW_WEIGHT = 3  # copies of each reviewed utterance: a few real corrections against thousands of generated rows
 HELDOUT_FILE = "heldout.jsonl"
@@ -43,7 +43,7 @@ def reviewed_utterances(conn) -> list[dict]:
 
 
 def _values(fact: str) -> tuple[str, ...]:
-    from ..labels import FACT_VALUES
+    from pipeline.labels import FACT_VALUES
 
     return FACT_VALUES.get(fact, ())
 
@@ -68,14 +68,14 @@ def write_training_data(base: Path, reviewed: list[dict], out: Path) -> Path:
 
 def load_eval_calls(folder: Path) -> list[dict]:
     """Evaluation calls as ``huifang eval --transcripts`` reads them (``<folder>/calls/*.json``)."""
-    from ..evaluate import load_transcript_calls
+    from pipeline.evaluation.evaluate import load_transcript_calls
 
     return load_transcript_calls(Path(folder))
 
 
 def analyse_eval_call(call: dict, classifiers, lexicon) -> dict:
     """The machine's summary of one evaluation call's turns (every text stage, no audio)."""
-    from ..evaluate import analyze_transcript_calls
+    from pipeline.evaluation.evaluate import analyze_transcript_calls
 
     return analyze_transcript_calls([call], lexicon=lexicon, classifiers=classifiers)[str(call["call_id"])]
 
@@ -85,10 +85,10 @@ def evaluate_transcripts(calls: list[dict], model_dir: Path) -> dict:
     scored by ``huifang eval --transcripts``'s own scoring."""
     from threadpoolctl import threadpool_limits
 
-    from ..classify import load_classifiers
-    from ..evaluate import analyze_transcript_calls
-    from ..evaluate import evaluate_transcripts as score
-    from ..lexicon import load_lexicon
+    from pipeline.facts.classify import load_classifiers
+    from pipeline.evaluation.evaluate import analyze_transcript_calls
+    from pipeline.evaluation.evaluate import evaluate_transcripts as score
+    from pipeline.facts.lexicon import load_lexicon
 
     with threadpool_limits(limits=1):
         summaries = analyze_transcript_calls(calls, lexicon=load_lexicon(), classifiers=load_classifiers(Path(model_dir)))
@@ -142,7 +142,7 @@ def retrain_with_reviews(conn, *, base_data: Path, eval_calls: list[dict], model
     ``reviews_out`` (e.g. data/training/reviews.jsonl) keeps the reviewed rows used,
     beside the generated data, when the new models are installed.
     """
-    from ..classify import train_all
+    from pipeline.facts.classify import train_all
 
     reviewed = reviewed_utterances(conn)
     if not reviewed:

@@ -19,8 +19,8 @@ import tempfile
 from contextlib import closing
 from pathlib import Path
 
-from . import store
-from .retrain import analyse_eval_call, load_eval_calls, retrain_with_reviews
+from pipeline.review import store
+from pipeline.review.retrain import analyse_eval_call, load_eval_calls, retrain_with_reviews
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,8 +41,8 @@ def pointed_utterance(summary: dict, fact: str, machine_right: bool) -> dict | N
 
 def simulate_reviews(conn, calls: list[dict], model_dir: Path, night: str = "simulated", reviewer: str = "simulated") -> int:
     """Record one fact decision per stated fact of each call; returns how many corrected the machine."""
-    from ..classify import load_classifiers
-    from ..lexicon import load_lexicon
+    from pipeline.facts.classify import load_classifiers
+    from pipeline.facts.lexicon import load_lexicon
 
     classifiers, lexicon = load_classifiers(Path(model_dir)), load_lexicon()
     corrections = 0

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..labels import FACTS, FLAG_CODES
-from .nights import Night, load_summaries
-from .store import DEFAULT_STATUS, current_reviews
+from pipeline.labels import FACTS, FLAG_CODES
+from pipeline.review.nights import Night, load_summaries
+from pipeline.review.store import DEFAULT_STATUS, current_reviews
 
 
 @dataclass

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..history import connect as connect_history
+from pipeline.outputs.history import connect as connect_history
 
 REVIEW_SCHEMA = """
 CREATE TABLE IF NOT EXISTS reviewers (
@@ -192,7 +192,7 @@ def export_rows(items: list[Decision]) -> list[list[str]]:
 def export_trail(conn: sqlite3.Connection, path: Path, *, since: str | None = None, until: str | None = None,
                  fmt: str = "xlsx") -> int:
     """Write the trail (decisions and unmasked views) to xlsx or CSV; returns the number of records."""
-    from ..outputs import atomic_write, atomic_write_text
+    from pipeline.outputs.files import atomic_write, atomic_write_text
 
     rows = export_rows(decisions(conn, since=since, until=until))
     if fmt == "csv":

@@ -1,0 +1,1 @@
+"""Evaluation: scoring runs against truth (sample, eval set, real-speech set, correction checks)."""

@@ -1,0 +1,1 @@
+"""Facts: corrected utterances -> facts with evidence (rules, classifiers, the fact combiner)."""

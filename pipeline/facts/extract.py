@@ -1,0 +1,402 @@
+"""Rule matching with negation scope and question-answer pairing, and the fact combiner.
+
+Each match carries its rule id and character offsets in the utterance text:
+those are the evidence spans reviewers see. Rules decide where they are sure;
+the classifiers (when shipped) fill in where no rule fired.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+
+from pipeline.labels import FACT_VALUES, FACTS
+from pipeline.facts.lexicon import Lexicon, Rule
+from pipeline.speech.transcript import Utterance
+
+# Negators that scope over what follows within the clause.
+_NEGATOR = re.compile(r"(没有|没|不是|不|未|从不|从没|从来没|并非|并没|别|无|哪有|哪敢|哪能|哪会|哪里会|怎么可能|咋可能|咋会|不会|绝对没|也没|都没)")
+_CLAUSE_BREAK = re.compile(r"[，。！？；,.!?;]|而是|但是|只是|就是|除了|是")
+# Hedges weaken a statement without negating it: the fact stands, with less confidence.
+_HEDGE = re.compile(r"可能|好像|应该|估计|大概|也许|说不定|不一定|差不多")
+HEDGE_PENALTY = 0.12
+NEGATION_WINDOW = 8
+_QUESTION = re.compile(r"[吗嘛么？?]|有没有|是不是|是否|有无|会不会|能不能|还在不在|没有吧")
+_DENIAL = re.compile(r"^(呃|嗯|哎|那|这个|唉)?[，,\s]*(没有|没|不是|不会|不不|哪有|哪能|哪敢|那可不敢|可不敢|不敢|那没有|肯定没有|绝对没有|没那回事|没这回事|不可能|没有没有|不存在)")
+_AFFIRM = re.compile(r"^(呃|嗯|哎|唉)?[，,\s]*(有|对|是的|是啊|是|对的|没错|嗯对|确实|有的|有一点|有点)")
+# A fund-use question names the use: 用/花/拿去/挪/投 (not only "贷款" or "还").
+_ASKS_USE = re.compile(r"用|花|拿去|挪|投|买|炒|借给|转借|去向|干(什么|啥|嘛)|做(什么|啥)")
+_TROUBLE_Q = re.compile(r"困难|压力|吃力|紧张|问题|逾期|影响|下滑|减少|不好|变化|异常|停")
+_YES_TO_DEBT = {"有", "有的", "有一点", "有点", "对", "对的", "是的", "嗯对", "确实"}
+_FINE_ANSWER = re.compile(r"(没问题|正常|挺好|还行|都好|还可以|好好的|在的|还在|没变|没动|照常|稳定|不错)")
+
+# The value that stands for "all is well" in each fact, used when risks are denied.
+NORMAL_VALUE = {
+    "fund_use": "business_operation",
+    "repayment_ability": "normal",
+    "collateral_status": "intact",
+    "project_progress": "on_schedule",
+    "business_condition": "normal",
+}
+# Worse first: when two risky values tie, report the more serious one.
+SEVERITY_ORDER = {
+    "fund_use": ["lend_to_others", "securities_investment", "real_estate", "repay_other_debt", "consumption", "refused", "business_operation"],
+    "repayment_ability": ["unable", "strained", "normal"],
+    "collateral_status": ["seized", "sold_or_transferred", "re_pledged", "damaged_or_devalued", "leased", "intact"],
+    "project_progress": ["suspended", "delayed", "on_schedule"],
+    "business_condition": ["ceased", "declining", "normal"],
+}
+
+
+UNPROMPTED_CLASSIFIER_PROB = 0.9
+
+
+@dataclass
+class Match:
+    rule_id: str
+    label: str
+    utterance: int  # index into the call's utterances
+    start: int  # character offsets in the utterance text
+    end: int
+    text: str
+    negated: bool = False
+    source: str = "rule"  # rule | answer (derived from the question it answers)
+    hedged: bool = False
+
+    @functools.cached_property
+    def kind(self) -> str:
+        return self.label.split(":", 1)[0]
+
+    @functools.cached_property
+    def value(self) -> str:
+        return self.label.split(":", 1)[1]
+
+
+@dataclass
+class FactDecision:
+    value: str
+    confidence: float
+    evidence: list[int] = field(default_factory=list)  # utterance indexes
+    matches: list[Match] = field(default_factory=list)
+    method: str = "none"  # rule | answer | denial | classifier | none
+    needs_review: bool = False
+    review_reasons: list[str] = field(default_factory=list)
+
+
+def _in_scope(rule: Rule, speaker: str) -> bool:
+    if rule.scope == "any":
+        return True
+    if speaker == "unknown":
+        return True
+    return rule.scope == speaker
+
+
+# Words that hold 不 or 没 without negating what follows (差不多腰斩了, 不少订单).
+_NOT_NEGATORS = re.compile(r"差不多|不少|不错|不一定|不管|不停|不断|忍不住|不仅|不光|不过|不然|说不定|不得不|没想到|没办法|不知道|不到|不足")
+
+
+def is_negated(text: str, start: int) -> bool:
+    """True when a negator stands before ``start`` inside the same clause (不是X，是Y negates only X)."""
+    window_start = max(0, start - NEGATION_WINDOW)
+    prefix = _NOT_NEGATORS.sub(lambda m: "　" * len(m.group(0)), text[window_start:start])
+    breaks = list(_CLAUSE_BREAK.finditer(prefix))
+    if breaks:
+        last = breaks[-1]
+        # "不是" itself contains the break "是": keep the clause when the break is part of a negator.
+        if not (last.group(0) == "是" and prefix[max(0, last.start() - 1) : last.start()] in ("不", "并", "可")):
+            prefix = prefix[last.end():]
+    return bool(_NEGATOR.search(prefix))
+
+
+def is_hedged(text: str, start: int) -> bool:
+    """True when a hedge (可能, 好像, 估计 …) stands before ``start`` in the same clause."""
+    clause_start = max((m.end() for m in re.finditer(r"[，。！？；,.!?;]", text[:start])), default=0)
+    return bool(_HEDGE.search(text[max(clause_start, start - NEGATION_WINDOW) : start]))
+
+
+def _context_ok(rule: Rule, utterances: list[Utterance], index: int) -> bool:
+    if rule.context is None:
+        return True
+    if rule.context.search(utterances[index].text):
+        return True
+    for prev in reversed(utterances[max(0, index - 3) : index]):
+        if prev.speaker in ("agent", "unknown"):
+            return bool(rule.context.search(prev.text))
+    return False
+
+
+def _sounds_like_agent(text: str, lexicon: Lexicon) -> bool:
+    from pipeline.speech.speakers import agent_score
+
+    return bool(_QUESTION.search(text)) or agent_score(text, lexicon) > 0
+
+
+# Regional words read as Mandarin for matching, each replaced by one of the same
+# length so match offsets (the evidence spans) stay those of the spoken text.
+_DIALECT_READING = (("莫得", "没有"), ("木有", "没有"), ("没得", "没有"), ("冇", "没"), ("俺们", "我们"), ("俺", "我"),
+                    ("咱俩", "我们"), ("晓得", "知道"), ("木问题", "没问题"), ("贼拉", "特别"),
+                    # Cantonese written as spoken
+                    ("咗", "了"), ("嘅", "的"), ("啲", "些"), ("佢", "他"), ("畀", "给"), ("俾", "给"), ("嚟", "来"), ("嗰", "那"),
+                    ("唔", "不"), ("而家", "现在"), ("乜", "啥"), ("咩", "啥"), ("蚀", "亏"), ("揾", "找"), ("攞", "拿"), ("哋", "们"))
+
+
+def dialect_reading(text: str) -> str:
+    """The text with regional negations and pronouns in Mandarin (莫得/木有/冇 → 没有/没, 俺 → 我), same length."""
+    for spoken, mandarin in _DIALECT_READING:
+        if spoken in text:
+            text = text.replace(spoken, mandarin)
+    return text
+
+
+@functools.lru_cache(maxsize=32)
+def _rules_for(lexicon: Lexicon, speaker: str) -> tuple[Rule, ...]:
+    """The rules that may match an utterance of this speaker (scope filter done once per lexicon)."""
+    if speaker == "unknown-agent-like":
+        return tuple(r for r in lexicon.rules if r.scope != "customer")
+    return tuple(r for r in lexicon.rules if _in_scope(r, speaker))
+
+
+def match_rules(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]:
+    """Every rule match in every utterance whose speaker fits the rule's scope.
+
+    An utterance of unknown speaker that asks a question or sounds like the
+    agent does not count as the borrower's statement.
+    """
+    matches: list[Match] = []
+    for index, utt in enumerate(utterances):
+        if utt.speaker == "system":
+            continue
+        text = dialect_reading(utt.text)
+        agent_like = utt.speaker == "unknown" and _sounds_like_agent(text, lexicon)
+        present = set(text)
+        for rule in _rules_for(lexicon, "unknown-agent-like" if agent_like else utt.speaker):
+            if rule.first_chars is not None and rule.first_chars.isdisjoint(present):
+                continue
+            for found in rule.pattern.finditer(text):
+                if found.end() == found.start():
+                    continue
+                if not _context_ok(rule, utterances, index) or (rule.unless is not None and rule.unless.search(text)):
+                    break
+                negated = rule.negatable and (is_negated(text, found.start()) or is_post_negated(text, found.end()))
+                hedged = is_hedged(text, found.start())
+                matches.append(Match(rule.id, rule.label, index, found.start(), found.end(), found.group(0), negated, hedged=hedged))
+    return drop_covered(matches)
+
+
+_COVER_ONLY = {"not_mentioned", "NONE"}
+# After a match, in its clause: the borrower says he never touched it (股票那玩意儿碰都不碰).
+_POST_NEGATION = re.compile(r"^[^，。,.！？!?；;]{0,8}?(碰都不碰|从来不碰|没碰过|不碰|不懂|不玩|没玩过|没买过|不沾|没沾过|不搞|没搞过|没兴趣|一窍不通|想都不敢想|不敢碰|没那个胆)")
+
+
+def is_post_negated(text: str, end: int) -> bool:
+    """True when the clause after a match denies it (X那玩意儿碰都不碰, X我不懂)."""
+    return bool(_POST_NEGATION.search(text[end:]))
+
+
+def drop_covered(matches: list[Match]) -> list[Match]:
+    """Of two matches on one fact in one utterance, a match lying inside a longer one of another value goes.
+
+    The longer phrase is the more specific reading: 店面装修 (business) over
+    装修 (consumption), 买了一辆送货的小货车 (business) over 买车.
+    """
+    groups: dict[tuple[int, str], list[Match]] = {}
+    for m in matches:
+        if m.kind in FACTS or m.kind == "signal":
+            groups.setdefault((m.utterance, m.kind), []).append(m)
+    dropped = set()
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        for m in group:
+            if any(o.value != m.value and o.start <= m.start and m.end <= o.end and (o.end - o.start) > (m.end - m.start) for o in group):
+                dropped.add(id(m))
+    # Rules labelled not_mentioned / NONE exist only to cover: they go once they have.
+    return [m for m in matches if id(m) not in dropped and m.value not in _COVER_ONLY]
+
+
+def answer_matches(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]:
+    """Matches implied by short answers: the agent's question sets the topic, the answer the value."""
+    fact_rules = [r for r in lexicon.rules if r.kind in FACTS]
+    topic_rules = lexicon.rules_of_kind("topic")
+    derived: list[Match] = []
+    for index, utt in enumerate(utterances):
+        if utt.speaker not in ("agent", "unknown") or not _QUESTION.search(utt.text):
+            continue
+        topics = {r.value for r in topic_rules if r.pattern.search(utt.text)}
+        # A question about other debts is not a question about this loan's use:
+        # "有" to "您在别的银行还有贷款吗" says nothing about where this money went.
+        if "fund_use" in topics and not _ASKS_USE.search(utt.text):
+            topics.discard("fund_use")
+        # Only a question on the fact's own topic sets the value a short answer confirms or denies.
+        asked = [(r, m) for r in fact_rules if r.kind in topics for m in [r.pattern.search(utt.text)] if m]
+        answer_index = index + 1
+        while answer_index < len(utterances) and utterances[answer_index].speaker == "system":
+            answer_index += 1
+        if answer_index >= len(utterances) or utterances[answer_index].speaker not in ("customer", "unknown"):
+            continue
+        answer = dialect_reading(utterances[answer_index].text.strip())
+        denial, affirm = _DENIAL.search(answer), _AFFIRM.search(answer)
+        if "other_debt" in topics and affirm and not denial and affirm.group(2) in _YES_TO_DEBT:
+            derived.append(Match("answer_other_debt", "signal:OTHER_DEBT", answer_index, affirm.start(2), affirm.end(2), affirm.group(2), False, "answer"))
+        for rule, found in asked:
+            fact, value = rule.kind, rule.value
+            if value == NORMAL_VALUE.get(fact) or value == "refused":
+                continue
+            if denial:
+                derived.append(Match(rule.id, rule.label, answer_index, denial.start(2), denial.end(2), denial.group(2), True, "answer"))
+            elif affirm and len(answer) <= 12:
+                derived.append(Match(rule.id, rule.label, answer_index, affirm.start(2), affirm.end(2), affirm.group(2), False, "answer"))
+        fine = _FINE_ANSWER.search(answer)
+        # "没有" to "有没有困难/压力大吗/有没有影响" denies the trouble: the normal value, from the answer.
+        if denial and _TROUBLE_Q.search(utt.text):
+            for fact in (topics & set(NORMAL_VALUE)) - {"fund_use"}:
+                derived.append(Match(f"answer_{fact}_denied", f"{fact}:{NORMAL_VALUE[fact]}", answer_index, denial.start(2), denial.end(2), denial.group(2), False, "answer"))
+        if fine and not denial:
+            for fact in topics & set(NORMAL_VALUE):
+                if fact == "fund_use":
+                    continue  # "没问题" does not say where the money went
+                derived.append(Match(f"answer_{fact}", f"{fact}:{NORMAL_VALUE[fact]}", answer_index, fine.start(), fine.end(), fine.group(0), False, "answer"))
+    return derived
+
+
+def decide_fact(fact: str, matches: list[Match], classifier_votes: list[tuple[int, str, float]] | None = None,
+                topic_raised: bool = False, utterances: list[Utterance] | None = None) -> FactDecision:
+    """Decide one fact, then say whether a reviewer should listen (``needs_review``, with its reasons).
+
+    ``classifier_votes`` are (utterance, value, probability) readings of the
+    classifier; it decides alone only at CLASSIFIER_MIN_PROB or above, weaker
+    readings serve as a second opinion for the review.
+    """
+    votes = classifier_votes or []
+    own = [m for m in matches if m.kind == fact]
+    decision = _decide(fact, own, [v for v in votes if v[2] >= CLASSIFIER_MIN_PROB], topic_raised)
+    decision.review_reasons = review_reasons(fact, decision, own, votes, topic_raised, utterances)
+    decision.needs_review = bool(decision.review_reasons)
+    return decision
+
+
+def _decide(fact: str, matches: list[Match], classifier_votes: list[tuple[int, str, float]], topic_raised: bool) -> FactDecision:
+    """Risky statements first, then normal ones, then denials, then the classifier."""
+    own = [m for m in matches if m.kind == fact and m.value != "not_mentioned"]  # not_mentioned rules only cover others
+    positive = [m for m in own if not m.negated]
+    denied = [m for m in own if m.negated and m.value != NORMAL_VALUE[fact]]
+    normal = NORMAL_VALUE[fact]
+    risky = [m for m in positive if m.value != normal]
+    order = SEVERITY_ORDER[fact]
+    if risky:
+        by_value: dict[str, float] = {}
+        for m in risky:
+            by_value[m.value] = by_value.get(m.value, 0.0) + (1.0 if m.source == "rule" else 0.6)
+        # refused only when nothing more telling was said
+        if len(by_value) > 1:
+            by_value.pop("refused", None)
+        best = max(by_value, key=lambda v: (by_value[v], -order.index(v)))
+        chosen = [m for m in risky if m.value == best]
+        confidence = min(0.97, 0.72 + 0.08 * len(chosen) + (0.05 if all(m.source == "rule" for m in chosen) else 0.0))
+        if all(m.hedged for m in chosen):
+            confidence -= HEDGE_PENALTY
+        return FactDecision(best, round(confidence, 2), _indexes(chosen), chosen, "rule")
+    fine = [m for m in positive if m.value == normal]
+    if fine:
+        confidence = min(0.95, 0.75 + 0.07 * len(fine))
+        if all(m.hedged for m in fine):
+            confidence -= HEDGE_PENALTY
+        return FactDecision(normal, round(confidence, 2), _indexes(fine), fine, "rule")
+    if denied:
+        return FactDecision(normal, 0.7, _indexes(denied), denied, "denial")
+    if classifier_votes:
+        index, value, prob = max(classifier_votes, key=lambda v: v[2])
+        # Alone, the classifier must be surer about a topic the agent never raised.
+        if value != "not_mentioned" and value in FACT_VALUES[fact] and (topic_raised or prob >= UNPROMPTED_CLASSIFIER_PROB):
+            return FactDecision(value, round(min(prob, 0.9) * 0.9, 2), [index], [], "classifier")
+    return FactDecision("not_mentioned", 0.6 if topic_raised else 0.9, [], [], "none")
+
+
+# The classifier decides a fact alone only when it is this sure; weaker
+# readings down to SECOND_OPINION_PROB only send the fact to review.
+CLASSIFIER_MIN_PROB = 0.75
+SECOND_OPINION_PROB = 0.5
+VOTE_FLOOR = 0.3  # readings kept at all (for review only below SECOND_OPINION_PROB)
+REVIEW_BELOW_CONFIDENCE = 0.65
+# A not_mentioned fact is sent to review when the classifier gave a value this much weight.
+UNCLEAR_PROB_UNASKED = 0.35
+_HEDGE_WORDS = re.compile(r"应该|好像|可能|差不多|大概|估计|也许|说不定|不一定|我记得|听说|不太清楚|不清楚|记不清")
+
+
+def review_reasons(fact: str, decision: FactDecision, matches: list[Match], votes: list[tuple[int, str, float]],
+                   topic_raised: bool, utterances: list[Utterance] | None = None) -> list[str]:
+    """Why a reviewer should listen before trusting this fact; empty when the evidence is plain.
+
+    weak (low confidence, or the classifier alone and not very sure), hedged
+    (应该/好像/可能/差不多 in the evidence), contradictory (two values stated,
+    the classifier reading another value, a normal value only inferred from a
+    denied risk), answer_only (the risk is in the agent's words, the borrower
+    only said yes), near_denial (the value comes right after the borrower
+    denied something), unclear (asked about, and the answer was not understood).
+    """
+    reasons: list[str] = []
+    value, normal = decision.value, NORMAL_VALUE[fact]
+    texts = [utterances[i].text for i in decision.evidence] if utterances else []
+    stated = [m for m in matches if m.kind == fact and not m.negated]
+    if value == "not_mentioned":
+        # The classifier heard something on this fact that was not enough to decide.
+        # Or the agent asked about it and nothing in the answers could be read as a value.
+        if topic_raised or any(v != "not_mentioned" and p >= UNCLEAR_PROB_UNASKED for _i, v, p in votes):
+            reasons.append("unclear")
+        return reasons
+    if decision.confidence < REVIEW_BELOW_CONFIDENCE or (decision.method == "classifier" and decision.confidence < 0.8):
+        reasons.append("weak")
+    if any(m.hedged for m in decision.matches) or (decision.method == "classifier" and any(_HEDGE_WORDS.search(t) for t in texts)):
+        reasons.append("hedged")
+    others = {m.value for m in stated if m.value != value and not (m.value == "refused" or value == "refused")}
+    other_utts = {m.utterance for m in stated if m.value != value} - set(decision.evidence)
+    if (others - {normal}) or (normal in others and other_utts):
+        reasons.append("contradictory")
+    elif any(v != value and v != "not_mentioned" and (p >= CLASSIFIER_MIN_PROB or (i in decision.evidence and p >= SECOND_OPINION_PROB))
+             for i, v, p in votes) and decision.method != "classifier":
+        reasons.append("classifier_disagrees")
+    if decision.method == "denial" and fact == "fund_use":
+        reasons.append("inferred_from_denial")
+    if value != normal and decision.matches and all(m.source == "answer" for m in decision.matches):
+        reasons.append("answer_only")
+    if value != normal and utterances and decision.matches and all(
+            _DENIAL.search(utterances[m.utterance].text.strip()) and m.start <= 12 for m in decision.matches):
+        reasons.append("near_denial")
+    return reasons
+
+
+def _indexes(matches: list[Match]) -> list[int]:
+    return sorted({m.utterance for m in matches})
+
+
+_OTHER_DEBT_Q = re.compile(r"(别的|其他|其它|另外|另一家|别家|外面|其他地方|别的地方|别处).{0,8}(贷款|借款|负债|欠款|借钱|贷|网贷|信用卡)|(有没有|是否有|还有没有|有无).{0,6}(贷款|借款|负债|欠款|网贷|信用卡|外债)")
+
+
+def other_debt_question(question: str) -> bool:
+    """True for a question about the borrower's other debts that does not ask where this loan's money went."""
+    return bool(_OTHER_DEBT_Q.search(question)) and not _ASKS_USE.search(question)
+
+
+# The borrower on the line after someone else answered: 我是…/是我/我就是 (not 我是他爱人).
+_BORROWER_SAYS_SELF = re.compile(r"(?:^|[，。,.！!？?\s喂哎嗯对])(?:我就是|我是|是我|我本人)(?![他她的]|我)")
+_HANDOVER = re.compile(r"稍等|等一下|等等|我(去)?(叫|喊|找)(他|她)|(给|把电话给|电话给)(他|她)|让(他|她)(来)?接|(他|她)来了|叫(他|她)(过来|来)")
+
+
+def borrower_came_on(utterances: list[Utterance], after: int, borrower_name: str = "") -> bool:
+    """True when, after utterance ``after`` (someone else answering), the borrower took the phone.
+
+    Either a later customer turn says who it is (喂，我是宋建平 / 是我，你说),
+    or the person who answered hands over (稍等，我叫他) and the agent then
+    greets the borrower by surname.
+    """
+    surname = borrower_name[:1] if borrower_name else ""
+    handed = False
+    for utt in utterances[after + 1:]:
+        text = utt.text.strip()
+        if utt.speaker in ("customer", "unknown"):
+            if _BORROWER_SAYS_SELF.search(text) or (borrower_name and borrower_name in text and "我" in text):
+                return True
+            handed = handed or bool(_HANDOVER.search(text))
+        elif utt.speaker == "agent" and handed and surname and re.search(re.escape(surname) + r"(先生|女士|总|老板|经理|师傅|哥|姐)", text):
+            return True
+    return False

@@ -1,0 +1,1 @@
+"""Outputs: summaries -> files (call JSON, parquet, xlsx, history, summary_zh, the report)."""

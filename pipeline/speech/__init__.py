@@ -1,0 +1,1 @@
+"""Speech: recording -> utterances (decode, VAD, Whisper with its guards, voice, speakers)."""

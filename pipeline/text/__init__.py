@@ -1,0 +1,1 @@
+"""Text: utterances -> corrected utterances (Simplified script, homophones, misheard terms, numbers)."""
