@@ -23,7 +23,7 @@ from pipeline.speech.asr import prompt_runs
 from pipeline.evaluation.evaluate import BASELINE_BEAM_SIZE, cer_text, edit_distance
 
 VERSIONS = ("wideband", "telephone")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # A phrase of 2-12 characters said three or more times in a row (punctuation between copies ignored).
 _REPEATED = re.compile(r"(.{2,12}?)\1{2,}")
 
