@@ -43,7 +43,8 @@ NEVER_MISUSE = {"not_mentioned", "refused"}
 
 # Where a leaked eval sentence would do harm: rules, lexicon, training data, their generators.
 # (models/vocabulary.txt is word counts, not sentences, and is skipped.)
-LEAK_SOURCES = ("models/patterns.jsonl", "models/lexicon.json", "data/training/*.jsonl", "scripts/*.py", "scripts/*.json")
+LEAK_SOURCES = ("models/patterns.jsonl", "models/lexicon.json", "data/training/*.jsonl", "scripts/*.py", "scripts/*.json",
+               "data/training/phrases/**/*.txt", "data/training/phrases/**/*.jsonl")
 CLAUSE_SPLIT = re.compile(r"[。！？；，…,!?;]+")
 MIN_CLAUSE_CHARS = 8
 
@@ -203,6 +204,7 @@ def test_no_eval_sentence_in_rules_or_training_data(calls):
     assert sum(map(len, call_clauses.values())) > 100, "too few clauses to check: is the clause splitter broken?"
     files = [p for pattern in LEAK_SOURCES for p in sorted(ROOT.glob(pattern))]
     assert any(p.match("data/training/*.jsonl") for p in files), "training data not found: the check would be empty"
+    assert any(p.match("phrases/clauses/*.txt") for p in files), "training phrase files not found: the check would miss them"
     haystacks = {str(p.relative_to(ROOT)): haystack_of(p) for p in files}
     found = leaks(call_clauses, haystacks)
     assert not found, "eval sentences found in rules or training data (the set must stay unseen):\n" + "\n".join(found[:20])

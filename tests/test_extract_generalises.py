@@ -162,7 +162,8 @@ def test_no_eval_sentence_in_extraction_data():
 
     sources = [ROOT / "models" / "patterns.jsonl", ROOT / "data" / "training" / "utterances.jsonl",
                ROOT / "scripts" / "training_families.py", ROOT / "scripts" / "make_training.py", ROOT / "data" / "dev" / "dev_calls.txt",
-               *sorted((ROOT / "models" / "vocab").glob("*.txt"))]
+               *sorted((ROOT / "models" / "vocab").glob("*.txt")),
+               *sorted(p for p in (ROOT / "data" / "training" / "phrases").rglob("*") if p.is_file())]
     haystack = "\n".join(_bare(p.read_text(encoding="utf-8")) for p in sources)
     clashes = set()
     for path in sorted(eval_dir.glob("*.json")):
