@@ -1,6 +1,6 @@
 """Prefect flow that retrains the five fact classifiers.
 
-A thin wrapper: all the work is ``pipeline.facts.classify.train_all``, which tests
+A thin wrapper: all the work is ``pipeline.facts.training.train_all``, which tests
 call directly (Prefect's start-up is too slow for the test suite). Run::
 
     .venv/bin/python -m flows.training [utterances.jsonl] [out_dir]
@@ -13,7 +13,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
-from pipeline.facts.classify import train_all
+from pipeline.facts.training import train_all
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT / "data" / "training" / "utterances.jsonl"

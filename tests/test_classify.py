@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.facts import classify
-from pipeline.facts.classify import ModelLoadError, load_classifiers, make_input, train_all
+from pipeline.facts.classify import ModelLoadError, load_classifiers, make_input
+from pipeline.facts.training import train_all
 from pipeline.labels import FACT_VALUES, FACTS
 
 ROOT = Path(__file__).resolve().parents[1]

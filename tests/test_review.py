@@ -201,7 +201,8 @@ def test_export_by_dates_csv_and_xlsx(conn, tmp_path) -> None:
 
 def test_retraining_from_simulated_reviews_reports_before_and_after(tmp_path, conn) -> None:
     """Reviewers correct the machine on half of the evaluation calls; the other half scores before/after."""
-    from pipeline.facts.classify import load_classifiers, train_all
+    from pipeline.facts.classify import load_classifiers
+    from pipeline.facts.training import train_all
     from pipeline.review.retrain import REVIEW_WEIGHT, not_worse, retrain_with_reviews
     from pipeline.review.simulate import simulate_reviews, split_halves
 

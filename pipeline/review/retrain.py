@@ -142,7 +142,7 @@ def retrain_with_reviews(conn, *, base_data: Path, eval_calls: list[dict], model
     ``reviews_out`` (e.g. data/training/reviews.jsonl) keeps the reviewed rows used,
     beside the generated data, when the new models are installed.
     """
-    from pipeline.facts.classify import train_all
+    from pipeline.facts.training import train_all
 
     reviewed = reviewed_utterances(conn)
     if not reviewed:
