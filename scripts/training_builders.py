@@ -12,10 +12,12 @@ import re
 from pathlib import Path
 
 from pipeline.labels import FACT_VALUES, FACTS
-from scripts.training_phrases import (ACK_BY_KIND, ACKS, ADMIT, AGENT_FACTS, AGENT_OTHER, CLAUSES, CONFIRM, DENY,
-                                      DEFLECT, DIALECT, FILLERS_POST, FILLERS_PRE, GENERIC_QUESTIONS, GOOD_VALUES,
-                                      HEDGES, IDENTITY_QUESTIONS, NEGATIONS, NEUTRAL_CUSTOMER, NM, QUESTIONS,
-                                      SHORT, SHORT_ANSWERS, Example, Labels, fill, labels)
+from scripts.training_phrases import (ACK_BY_KIND, ACK_REFUSED, ACKS, ADMIT, AGENT_FACTS, AGENT_LEAD, AGENT_OTHER,
+                                      BARE_EXTRA, CLAUSE_JOINERS, CLAUSES, CONFIRM, DEFLECT, DENY, DIALECT,
+                                      ECHO_FORMS, FACT_JOINERS, FILLERS_POST, FILLERS_PRE, GENERIC_QUESTIONS,
+                                      GOOD_VALUES, HEDGES, IDENTITY_QUESTIONS, NEGATIONS, NEUTRAL_CUSTOMER, NM,
+                                      NOTHING_TO_ADD, QUESTIONS, SHORT, SHORT_ANSWERS, SUMMARY_LEADS, Example,
+                                      Labels, fill, labels)
 
 
 def parse_clause(entry: str) -> tuple[str, Labels]:
@@ -92,9 +94,9 @@ def topic_answer(rng: random.Random, fact: str, value: str) -> Example:
     if rng.random() < 0.25:
         second, lab2 = pick_clause(rng, fact, value)
         if second != clause:
-            clause = clause + rng.choice(["，", "，而且", "，然后", "。"]) + second
+            clause = clause + rng.choice(CLAUSE_JOINERS) + second
             lab = {**lab2, **lab}
-    ack = rng.choice(ACK_BY_KIND[(kind, good)]) if value != "refused" else rng.choice(["", "这个嘛，", "哎，"])
+    ack = rng.choice(ACK_BY_KIND[(kind, good)]) if value != "refused" else rng.choice(ACK_REFUSED)
     text = rng.choice(FILLERS_PRE) + ack + clause
     if rng.random() < 0.12:
         text = dialectise(text, rng)
@@ -132,10 +134,10 @@ def uninformative_answer(rng: random.Random) -> Example:
         text = rng.choice(DEFLECT)
     elif r < 0.8:
         context = ""
-        text = rng.choice(DENY + ADMIT + CONFIRM + ACKS + ["还行", "挺好", "正常"])
+        text = rng.choice(DENY + ADMIT + CONFIRM + ACKS + BARE_EXTRA)
     else:
         context = rng.choice(GENERIC_QUESTIONS + [""])
-        text = rng.choice(["嗯，都还好", "还行吧，老样子", "没什么要补充的", "没有了", "就这些", "没别的了"])
+        text = rng.choice(NOTHING_TO_ADD)
     text += rng.choice(["", "", "。", "，嗯", "啊"])
     return example("customer", context, text, labels(), "template")
 
@@ -161,10 +163,9 @@ def multi_fact(rng: random.Random) -> Example:
         lab = merged(*labs)
     except ValueError:
         return multi_fact(rng)
-    joiners = ["，", "，", "。", "，然后", "，另外", "，还有就是", "；"]
     text = parts[0]
     for part in parts[1:]:
-        text += rng.choice(joiners) + part
+        text += rng.choice(FACT_JOINERS) + part
     context = rng.choice(GENERIC_QUESTIONS + [""] * 3 + [question(rng, facts[0], "open")])
     if rng.random() < 0.1:
         text = dialectise(text, rng)
@@ -178,7 +179,7 @@ def agent_turn(rng: random.Random) -> Example:
         fact = rng.choice(list(FACTS))
         text = question(rng, fact, rng.choice(["open", "good", "bad"]))
         if rng.random() < 0.3:
-            text = rng.choice(["好的，", "嗯，", "那我再问一下，", "明白，", "另外，", "还有，"]) + text
+            text = rng.choice(AGENT_LEAD) + text
     elif r < 0.7:
         text = fill(rng.choice(IDENTITY_QUESTIONS + GENERIC_QUESTIONS), rng)
     else:
@@ -192,7 +193,7 @@ def agent_echo(rng: random.Random) -> Example:
     value = rng.choice([v for v in FACT_VALUES[fact] if v != NM])
     clause, _ = pick_clause(rng, fact, value)
     clause = clause.replace("我", "您")
-    form = rng.choice(["您刚才说{}，是吧？", "跟您确认一下，{}，对吗？", "您的意思是{}？", "{}，是这样吗？", "您是说{}吗？"])
+    form = rng.choice(ECHO_FORMS)
     return example("agent", "", form.format(clause.rstrip("，。")), labels(), "template")
 
 
@@ -200,7 +201,7 @@ def agent_summary(rng: random.Random) -> Example:
     """The agent reading back what was recorded: a declarative statement of facts."""
     facts = rng.sample(list(FACTS), rng.choice([1, 2, 3]))
     picks = [(f, *rng.choice(AGENT_FACTS[f])) for f in facts]
-    lead = rng.choice(["好的，我这边记录一下，", "好的，那我登记一下：", "跟您确认一下，", "好的，记录为：", "那我这边备注一下，"])
+    lead = rng.choice(SUMMARY_LEADS)
     text = lead + "，".join(p[1] for p in picks) + "。"
     return example("agent", "", text, labels(**{f: v for f, _, v in picks}), "template")
 

@@ -40,6 +40,7 @@ POOLS: dict[str, list[str]] = {
 # Other-debt questions and answers about those debts: nothing about this loan's use.
 OTHER_DEBT_QUESTIONS = POOLS.pop("other_debt_questions")
 OTHER_DEBT_ANSWERS = POOLS.pop("other_debt_answers")
+OPENERS = POOLS.pop("opener")
 
 NM = "not_mentioned"
 
@@ -65,7 +66,7 @@ def family_examples(rng: random.Random, questions: dict, per_family: int = 28) -
             text = fill(template, rng)
             if rng.random() < 0.12:
                 text = rng.choice(POOLS["hedge"]) + text
-            text = rng.choice(["", "", "嗯，", "哎，", "说实话，", "怎么说呢，", "那个，"]) + text + rng.choice(["。", "", "。", "吧。", "，就这样。"])
+            text = rng.choice(OPENERS) + text + rng.choice(["。", "", "。", "吧。", "，就这样。"])
             r = rng.random()
             context = "" if r < 0.15 else re.sub(r"\{\w+\}", "", rng.choice(questions[fact]["open"]))
             rows.append({"speaker": "customer", "context": context, "text": text, "labels": dict(full), "source": "template"})

@@ -161,6 +161,7 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
 GENERIC_QUESTIONS = _questions["generic"]
 IDENTITY_QUESTIONS = _questions["identity"]
 AGENT_OTHER = _questions["agent_other"]
+AGENT_LEAD, ECHO_FORMS, SUMMARY_LEADS = _questions["agent_lead"], _questions["echo_forms"], _questions["summary_leads"]
 
 AGENT_FACTS: dict[str, list[tuple[str, str]]] = {}
 for _row in read_jsonl(PHRASES / "agent_facts.jsonl"):
@@ -174,6 +175,9 @@ FILLERS_PRE, FILLERS_POST, HEDGES = _answers["fillers_pre"], _answers["fillers_p
 ACK_BY_KIND: dict[tuple[str, bool], list[str]] = {
     (kind, good): _answers[f"ack.{kind}.{'good' if good else 'bad'}"]
     for kind in ("bad", "good", "open") for good in (True, False)}
+ACK_REFUSED = _answers["ack.refused"]
+CLAUSE_JOINERS, FACT_JOINERS = _answers["clause_joiners"], _answers["fact_joiners"]
+BARE_EXTRA, NOTHING_TO_ADD = _answers["bare_extra"], _answers["nothing_to_add"]
 GOOD_VALUES = {"business_operation", "normal", "intact", "on_schedule"}
 
 
