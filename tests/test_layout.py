@@ -40,7 +40,7 @@ def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
 
 
 def imports_of(module: str, path: Path, known: set[str]) -> set[str]:
-    """Project modules that ``module`` imports anywhere in its source (top level, functions, TYPE_CHECKING excepted)."""
+    """Project modules that ``module`` imports anywhere in its source (top level, functions, lazy exports; TYPE_CHECKING excepted)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     type_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and _is_type_checking(node.test) for n in ast.walk(node)}
     found: set[str] = set()
@@ -49,6 +49,9 @@ def imports_of(module: str, path: Path, known: set[str]) -> set[str]:
             continue
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
+        elif _is_lazy_exports(node):
+            # pipeline.lazy.lazy_exports(__name__, {"name": "module"}): each module is imported on first use
+            names = [v.value for arg in node.args if isinstance(arg, ast.Dict) for v in arg.values if isinstance(v, ast.Constant)]
         elif isinstance(node, ast.ImportFrom):
             target = _absolute(node, module, path.name == "__init__.py")
             # ``from pkg import mod`` imports the module pkg.mod; ``from mod import name`` imports mod.
@@ -61,6 +64,11 @@ def imports_of(module: str, path: Path, known: set[str]) -> set[str]:
             if name and name != module:
                 found.add(name)
     return found
+
+
+def _is_lazy_exports(node: ast.AST) -> bool:
+    func = node.func if isinstance(node, ast.Call) else None
+    return (isinstance(func, ast.Name) and func.id == "lazy_exports") or (isinstance(func, ast.Attribute) and func.attr == "lazy_exports")
 
 
 def _is_type_checking(test: ast.expr) -> bool:
@@ -106,17 +114,20 @@ def test_no_import_cycle():
 
 
 def test_the_graph_sees_relative_and_function_level_imports(tmp_path):
-    """The reader resolves ``from . import x`` and imports inside functions, and finds the cycle they make."""
+    """The reader resolves relative imports, imports inside functions and lazy exports, and finds the cycle they make."""
     source = "from .b import thing\n"
     other = "def late():\n    from pkg import a\n    return a\n"
+    package = "from pipeline.lazy import lazy_exports\n__getattr__ = lazy_exports(__name__, {'run': 'pkg.b'})\n"
     (tmp_path / "a.py").write_text(source, encoding="utf-8")
     (tmp_path / "b.py").write_text(other, encoding="utf-8")
+    (tmp_path / "__init__.py").write_text(package, encoding="utf-8")
     known = {"pkg", "pkg.a", "pkg.b"}
     graph = {
         "pkg.a": imports_of("pkg.a", tmp_path / "a.py", known),
         "pkg.b": imports_of("pkg.b", tmp_path / "b.py", known),
     }
     assert graph == {"pkg.a": {"pkg.b"}, "pkg.b": {"pkg.a"}}
+    assert imports_of("pkg", tmp_path / "__init__.py", known) == {"pkg.b"}
     assert find_cycle(graph) == ["pkg.a", "pkg.b", "pkg.a"]
 
 

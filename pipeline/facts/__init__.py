@@ -3,19 +3,7 @@
 Entry point: ``extract_facts(utterances, lexicon, classifiers, borrower_name) -> CallFacts``
 (rule matches, the call's outcome, one decision per fact).
 """
-from __future__ import annotations
+from pipeline.lazy import lazy_exports
 
 __all__ = ["CallFacts", "extract_facts"]
-
-
-def __getattr__(name: str):
-    """The entry point is imported on first use, so importing the package loads no model library."""
-    if name == "CallFacts":
-        from pipeline.facts.call_facts import CallFacts
-
-        return CallFacts
-    if name == "extract_facts":
-        from pipeline.facts.call_facts import extract_facts
-
-        return extract_facts
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, {"CallFacts": "pipeline.facts.call_facts", "extract_facts": "pipeline.facts.call_facts"})
