@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.analyze import analyze_transcript, matches_contract
+from pipeline.analyze import analyze_transcript
 from pipeline.labels import CONDUCT_FLAGS, CREDIT_FLAGS, LOAN_TYPES, SCHEMA_VERSION
-from pipeline.judgement.risk import Flag, actions_for, conduct_level, fact_flags, loan_type, risk_level
+from pipeline.judgement.risk import Flag, actions_for, conduct_level, fact_flags, loan_type, matches_contract, risk_level
 from pipeline.schema import validate_summary
 from pipeline.speech.transcript import Utterance
 

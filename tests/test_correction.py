@@ -226,7 +226,7 @@ def test_voice_is_ignored_when_the_voices_match():
     ],
 )
 def test_requested_digits_are_read_as_digits(asked, answered, said):
-    from pipeline.analyze import read_requested_digits
+    from pipeline.text.call_corrections import read_requested_digits
 
     utterances = [Utterance(0.0, 2.0, asked), Utterance(2.5, 4.0, answered)]
     read_requested_digits(utterances)
@@ -244,7 +244,7 @@ def test_requested_digits_are_read_as_digits(asked, answered, said):
     ],
 )
 def test_other_answers_are_left_alone(asked, answered):
-    from pipeline.analyze import read_requested_digits
+    from pipeline.text.call_corrections import read_requested_digits
 
     utterances = [Utterance(0.0, 2.0, asked), Utterance(2.5, 4.0, answered)]
     read_requested_digits(utterances)
@@ -317,7 +317,7 @@ def test_everyday_words_are_not_made_domain_terms(corrector, text):
 
 def test_a_domain_fix_needs_the_call_about_a_loan(corrector, lexicon):
     """环款 sounds like 还款; with no domain word in the utterance the rest of the call must be about the loan."""
-    from pipeline.analyze import correct_in_call_context
+    from pipeline.text.call_corrections import correct_in_call_context
 
     heard = "那后面的环款您有什么安排吗？"
     assert corrector.correct(heard)[0] == heard

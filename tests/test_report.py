@@ -141,7 +141,7 @@ def not_connected_call() -> dict:
 
 
 def failed_call() -> dict:
-    """Shaped like analyze.failed_summary: every key present, values empty."""
+    """Shaped like outputs.failed_summary: every key present, values empty."""
     error = f"无法解码音频 /data/{PHONE}.amr"
     return {
         "schema_version": 1,

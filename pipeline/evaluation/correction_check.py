@@ -2,7 +2,7 @@
 
 Each sentence of a plain-text file (one per line) is put into a two-turn call
 and corrected exactly as a transcribed utterance is (``TermCorrector`` on
-Whisper's text, then the call-level passes of ``analyze``): once as the
+Whisper's text, then the call-level passes of ``text.call_corrections``): once as the
 customer's answer, once as the agent's turn. The turn beside it is either
 neutral or a question about the loan, so the figures show correction with and
 without domain context. Any change to the sentence counts as false.
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.analyze import correct_borrower_name, correct_in_call_context, read_requested_digits
+from pipeline.text import correct_call
 from pipeline.facts.lexicon import Lexicon, load_lexicon
 from pipeline.text.normalize import Correction, corrector_for, normalise_for_extraction, to_simplified
 from pipeline.speech.transcript import Utterance
@@ -60,9 +60,7 @@ def corrected_as_turn(sentence: str, role: str, other: str, lexicon: Lexicon) ->
         utterances = [_utterance(other, "agent", 0.0, lexicon), _utterance(sentence, "customer", 2.0, lexicon)]
     else:
         utterances = [_utterance(sentence, "agent", 0.0, lexicon), _utterance(other, "customer", 2.0, lexicon)]
-    correct_in_call_context(utterances, lexicon)
-    correct_borrower_name(utterances, BORROWER)
-    read_requested_digits(utterances)
+    correct_call(utterances, {"borrower_name": BORROWER}, lexicon)
     return next(u.text for u in utterances if u.speaker == role)
 
 

@@ -1,6 +1,7 @@
 """Flags, severities, risk level, conduct level and actions, exactly as the contract (v2) defines them."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from pipeline.labels import (
@@ -51,6 +52,50 @@ def use_fits_purpose(fund_use: str, purpose: str | None) -> bool | None:
     if fund_use in ALWAYS_MISUSE:
         return False
     return LOAN_TYPE_ALLOWED_USE[loan_type(purpose)] == fund_use
+
+
+# Specific business uses a contract can name. A contract for working capital
+# (经营周转, 流动资金) allows any of them; a contract for equipment does not
+# allow spending the money on wages.
+BUSINESS_USES = {
+    "equipment": re.compile(r"设备|机器|机床|生产线|车床|冲床"),
+    "materials": re.compile(r"原材料|原料|材料|进货|备货|货款|钢材"),
+    "wages": re.compile(r"工资|薪水|发工资"),
+    "rent": re.compile(r"租金|房租|厂租|店租"),
+    "project": re.compile(r"项目|工程|建设|施工|工地|基建"),
+}
+
+
+def business_uses(text: str) -> set[str]:
+    """The specific business uses a text names (a contract's purpose, or what the borrower said)."""
+    return {name for name, pattern in BUSINESS_USES.items() if pattern.search(text)}
+
+
+def matches_contract(fund_use: str, purpose: str, evidence_texts: list[str] | None = None, admitted_mismatch: bool = False) -> bool | None:
+    """Whether the stated use fits the contract's purpose; None when the use is unknown.
+
+    The loan's type (``loan_type``) decides which use is proper: consumption
+    on a consumer or renovation loan, business_operation on every other loan;
+    stocks, property, other debts and lending on never fit. On a business-type
+    loan for one named thing (equipment, not working capital), a stated
+    business use of another kind (wages, rent) does not fit either.
+    """
+    fits = use_fits_purpose(fund_use, purpose)
+    if fits is None:
+        return None
+    if admitted_mismatch:
+        return False  # the borrower said so
+    if not fits:
+        return False
+    if fund_use == "business_operation" and evidence_texts:
+        allowed = business_uses(purpose)
+        if "project" in allowed:  # a project loan pays its materials, wages, machines and rent
+            allowed |= {"materials", "wages", "equipment", "rent"}
+        stated = set().union(*(business_uses(t) for t in evidence_texts))
+        general = any(w in purpose for w in ("周转", "流动资金", "经营"))
+        if allowed and not general and stated and not (stated & allowed):
+            return False  # e.g. an equipment loan spent on wages and rent
+    return True
 
 
 def fact_flags(facts: dict, outcome: str, loan_purpose: str | None = None) -> list[Flag]:
