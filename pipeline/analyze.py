@@ -18,7 +18,7 @@ from pipeline import __version__
 from pipeline.speech.audio import DecodedAudio, audio_truncation, is_dual_mono, is_silent, iter_windows, probe
 from pipeline.judgement.compliance import assess
 from pipeline.errors import HuifangError
-from pipeline.facts.extract import VOTE_FLOOR, FactDecision, Match, answer_matches, borrower_came_on, decide_fact, dialect_reading, match_rules, other_debt_question
+from pipeline.facts.extract import VOTE_FLOOR, FactDecision, Match, answer_matches, borrower_came_on, decide_fact, heard_reading, match_rules, other_debt_question
 from pipeline.text.homophones import NameCorrector
 from pipeline.labels import FACTS, SCHEMA_VERSION
 from pipeline.facts.lexicon import Lexicon, load_lexicon
@@ -149,7 +149,7 @@ def matches_contract(fund_use: str, purpose: str, lexicon: Lexicon | None = None
     return True
 
 
-def _classifier_votes(utterances: list[Utterance], classifiers) -> dict[str, list[tuple[int, str, float]]]:
+def _classifier_votes(utterances: list[Utterance], classifiers, lexicon: Lexicon) -> dict[str, list[tuple[int, str, float]]]:
     votes: dict[str, list[tuple[int, str, float]]] = {fact: [] for fact in FACTS}
     if classifiers is None:
         return votes
@@ -162,7 +162,7 @@ def _classifier_votes(utterances: list[Utterance], classifiers) -> dict[str, lis
         context = next((utterances[j].norm_text for j in range(i - 1, max(-1, i - 3), -1) if utterances[j].speaker == "agent"), "")
         indexes.append(i)
         contexts.append(context)
-        inputs.append(make_input(context, dialect_reading(utt.norm_text)))
+        inputs.append(make_input(context, heard_reading(utt.norm_text, lexicon)))
     if not inputs:
         return votes
     predictions = classifiers.predict_many(list(FACTS), inputs)
@@ -313,7 +313,7 @@ def analyze_transcript(
     outcome = decide_outcome(utterances, matches, lexicon, manifest.get("borrower_name", ""))
     connected = outcome.value == "connected"
     topics = {m.value for m in matches if m.kind == "topic"}
-    votes = _classifier_votes(utterances, classifiers) if connected else {fact: [] for fact in FACTS}
+    votes = _classifier_votes(utterances, classifiers, lexicon) if connected else {fact: [] for fact in FACTS}
     decisions: dict[str, FactDecision] = {}
     for fact in FACTS:
         if connected:

@@ -49,6 +49,8 @@ SEVERITY_ORDER = {
 
 
 UNPROMPTED_CLASSIFIER_PROB = 0.9
+# Read borrowers' turns by sound as well (``sound_match``); off only to measure what it costs.
+SOUND_READING = True
 
 
 @dataclass
@@ -175,7 +177,7 @@ def match_rules(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]:
         agent_like = utt.speaker == "unknown" and _sounds_like_agent(text, lexicon)
         rules = _rules_for(lexicon, "unknown-agent-like" if agent_like else utt.speaker)
         found = _match_text(text, rules, utterances, index)
-        if utt.speaker != "agent" and not agent_like:
+        if SOUND_READING and utt.speaker != "agent" and not agent_like:
             found = _with_sound_reading(text, found, rules, utterances, index, lexicon)
         _mark_corrected(found, utt.corrections)
         matches += found
@@ -229,6 +231,16 @@ def _with_sound_reading(text: str, plain: list[Match], rules: tuple[Rule, ...], 
         m.read_as = reading[m.start:m.end]
         out.append(m)
     return out + list(heard.values())
+
+
+def heard_reading(text: str, lexicon: Lexicon) -> str:
+    """What the classifiers read of a borrower's turn: regional words in Mandarin, then the sound reading."""
+    text = dialect_reading(text)
+    if not SOUND_READING:
+        return text
+    from pipeline.facts.sound_match import sound_reading
+
+    return sound_reading(text, lexicon)[0]
 
 
 def _mark_corrected(matches: list[Match], corrections: list[dict]) -> None:
@@ -390,7 +402,8 @@ def review_reasons(fact: str, decision: FactDecision, matches: list[Match], vote
     denied risk), answer_only (the risk is in the agent's words, the borrower
     only said yes), near_denial (the value comes right after the borrower
     denied something), by_sound (every match was read from words heard
-    otherwise: sound reading or correction), unclear (asked about, and the
+    otherwise: the sound reading, or a correction when the value is a
+    risk), unclear (asked about, and the
     answer was not understood).
     """
     reasons: list[str] = []
@@ -418,7 +431,9 @@ def review_reasons(fact: str, decision: FactDecision, matches: list[Match], vote
         reasons.append("inferred_from_denial")
     if value != normal and decision.matches and all(m.source == "answer" for m in decision.matches):
         reasons.append("answer_only")
-    if decision.matches and all(m.by_sound for m in decision.matches):
+    # Read by sound: always worth a listen; on words correction rewrote, only when they raise a risk.
+    if decision.matches and all(m.by_sound for m in decision.matches) and (
+            value != normal or any(m.read_as != m.text for m in decision.matches)):
         reasons.append("by_sound")
     if value != normal and utterances and decision.matches and all(
             _DENIAL.search(utterances[m.utterance].text.strip()) and m.start <= 12 for m in decision.matches):

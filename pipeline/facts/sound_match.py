@@ -39,7 +39,7 @@ def _is_han(ch: str) -> bool:
 
 
 def literal_phrases(pattern: str) -> set[str]:
-    """The literal Chinese runs (two or more characters) that matches of ``pattern`` can contain.
+    """The literal Chinese runs (two or more characters besides particles) that matches of ``pattern`` can contain.
 
     Alternations and optional parts are expanded (理(了)?(个)?财 gives 理财,
     理了财, 理个财, 理了个财); open parts ([^，。]{0,4}, long word lists) break a
@@ -85,7 +85,12 @@ def literal_phrases(pattern: str) -> set[str]:
     except Exception:  # noqa: BLE001 - an unusual construct only means no phrases
         return set()
     return {piece for text in expansions for piece in text.split(_BREAK)
-            if 2 <= len(piece) <= MAX_PHRASE and _HAN.match(piece)}
+            if len(piece) <= MAX_PHRASE and _HAN.match(piece) and len(_FUNCTION.sub("", piece)) >= 2}
+
+
+# Grammatical characters: a phrase needs two characters besides these to be read
+# by sound (浸了 is one word and a particle, and 进了 sounds the same).
+_FUNCTION = re.compile(r"[了的个一点些着过在是都也就把给吗呢啊吧么去来到上下里]")
 
 
 # Coarse sounds: the initials and nasal finals a weak recogniser confuses most are one key.
@@ -174,9 +179,10 @@ def _sounds_alike(text: str, sounds: list[tuple[str, str, str]], start: int, phr
                   wanted: tuple[frozenset[tuple[str, str, str]], ...]) -> bool:
     """Each character sounds like the phrase's, toneless, except perhaps one near syllable after the second.
 
-    A window that differs from the phrase in one character only must keep that
-    character's tone: the recogniser knew the word, so a tone pair is a
-    different word (买了 is not 卖了), while 哪感 is 哪敢.
+    A window that differs from the phrase in one character only must sound the
+    same with its tone: the recogniser knew the word, so a tone pair or a near
+    syllable is a different word said right (买了 is not 卖了, 在用 not 自用),
+    while 哪感 is 哪敢.
     """
     misses, differing, tone_kept = 0, 0, True
     for k, options in enumerate(wanted):
@@ -192,7 +198,7 @@ def _sounds_alike(text: str, sounds: list[tuple[str, str, str]], start: int, phr
         if k < 2 or len(phrase) < 3 or misses or not heard[0] or not any(_near(heard[0], syllable) for syllable, _t, _e in options):
             return False
         misses += 1
-        tone_kept = any(heard[1] == tone for _syllable, tone, _exact in options)
+        tone_kept = False  # a near syllable alone is another word said right (在用 is not 自用)
     return differing > 1 or tone_kept
 
 
@@ -205,16 +211,28 @@ def _near(a: str, b: str) -> bool:
     return {ia, ib} == {"h", "f"} and fa == fb
 
 
+# A word this common, written where a phrase was expected, was heard right (电脑 is no 点难): the
+# recogniser writes rare strings for words it does not know (李乐歌才, with the rare word 乐歌).
+COMMON_WORD_FREQ = 500
+
+
 def _plausible(text: str, spans: list[SoundSpan]) -> list[SoundSpan]:
-    """Longest first, no overlaps, and never a window that is a word of its own or cuts one (卖方 is no 买房)."""
+    """Longest first, no overlaps; never a window that is a word of its own, cuts one, or changes a common one."""
+    import jieba
+
     freq = _jieba_freq()
     cuts = inside_words(text)
+    common = [(start, end) for word, start, end in jieba.tokenize(text, HMM=False)
+              if end - start >= 2 and freq.get(word, 0) >= COMMON_WORD_FREQ]
     kept: list[SoundSpan] = []
     taken: set[int] = set()
     for span in sorted(spans, key=lambda s: (-(s.end - s.start), s.start)):
         if taken & set(range(span.start, span.end)):
             continue
         if freq.get(span.heard, 0) > REAL_WORD_FREQ or span.start in cuts or span.end in cuts:
+            continue
+        changed = {span.start + k for k, (a, b) in enumerate(zip(span.heard, span.read_as)) if a != b}
+        if any(changed & set(range(start, end)) for start, end in common):
             continue
         kept.append(span)
         taken.update(range(span.start, span.end))
