@@ -71,6 +71,11 @@ class Match:
     def kind(self) -> str:
         return self.label.split(":", 1)[0]
 
+    def term(self) -> dict:
+        """The match as the transcript's ``terms`` list shows it (heard text; what was read, when by sound)."""
+        item = {"start": self.start, "end": self.end, "text": self.text, "rule_id": self.rule_id, "label": self.label, "negated": self.negated}
+        return {**item, "by_sound": True, "read_as": self.read_as} if self.by_sound else item
+
     @functools.cached_property
     def value(self) -> str:
         return self.label.split(":", 1)[1]
