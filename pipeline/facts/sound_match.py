@@ -268,7 +268,9 @@ def index_for(lexicon: Lexicon) -> SoundIndex:
     return build_index(phrases)
 
 
-@functools.lru_cache(maxsize=4096)
+# Small on purpose: it serves the rules and the classifiers reading the same turn, not reruns of
+# the same text (a benchmark repeating its calls would otherwise time the cache).
+@functools.lru_cache(maxsize=256)
 def _read_cached(index: SoundIndex, text: str) -> tuple[str, tuple[SoundSpan, ...]]:
     return index.read(text)
 
