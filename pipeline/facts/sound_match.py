@@ -118,14 +118,22 @@ def _split_tone(reading: str) -> tuple[str, str, str]:
     return (_coarse(syllable), tone, syllable) if syllable.isalpha() else ("", "", "")
 
 
-def phrase_sounds(phrase: str) -> tuple[frozenset[tuple[str, str, str]], ...]:
+# Per character of a phrase: its coarse syllables, (coarse syllable, tone) and (tone, exact syllable) pairs.
+Wanted = tuple[frozenset[str], frozenset[tuple[str, str]], frozenset[tuple[str, str]]]
+
+
+def phrase_sounds(phrase: str) -> tuple[Wanted, ...]:
     """Per character: its reading in the phrase (理了个财: le, not liao) and its commonest reading alone."""
     from pypinyin import Style, lazy_pinyin
 
     in_context = lazy_pinyin(phrase, style=Style.TONE3, neutral_tone_with_five=True)
     if len(in_context) != len(phrase):
         in_context = [""] * len(phrase)
-    return tuple(frozenset({char_sound(ch), _split_tone(r) if r else char_sound(ch)}) for ch, r in zip(phrase, in_context))
+    out = []
+    for ch, reading in zip(phrase, in_context):
+        options = {char_sound(ch), _split_tone(reading) if reading else char_sound(ch)}
+        out.append((frozenset(o[0] for o in options), frozenset(o[:2] for o in options), frozenset(o[1:] for o in options)))
+    return tuple(out)
 
 
 def _coarse(syllable: str) -> str:
@@ -150,7 +158,7 @@ class SoundSpan:
 class SoundIndex:
     """Phrases keyed by the coarse sounds of their first two characters."""
 
-    by_start: dict[tuple[str, str], tuple[tuple[str, tuple[frozenset[tuple[str, str, str]], ...]], ...]]
+    by_start: dict[tuple[str, str], tuple[tuple[str, tuple[Wanted, ...]], ...]]
     first: frozenset[str]
 
     def read(self, text: str) -> tuple[str, tuple[SoundSpan, ...]]:
@@ -175,8 +183,7 @@ class SoundIndex:
         return "".join(chars), tuple(kept)
 
 
-def _sounds_alike(text: str, sounds: list[tuple[str, str, str]], start: int, phrase: str,
-                  wanted: tuple[frozenset[tuple[str, str, str]], ...]) -> bool:
+def _sounds_alike(text: str, sounds: list[tuple[str, str, str]], start: int, phrase: str, wanted: tuple[Wanted, ...]) -> bool:
     """Each character sounds like the phrase's, toneless, except perhaps one near syllable after the second.
 
     A window that differs from the phrase in one character only must sound the
@@ -185,23 +192,24 @@ def _sounds_alike(text: str, sounds: list[tuple[str, str, str]], start: int, phr
     while 哪感 is 哪敢.
     """
     misses, differing, tone_kept = 0, 0, True
-    for k, options in enumerate(wanted):
-        heard = sounds[start + k]
+    for k, (coarse, coarse_tone, tone_exact) in enumerate(wanted):
         if text[start + k] == phrase[k]:
             continue
+        heard = sounds[start + k]
         differing += 1
-        if len(phrase) == 2 and not any(heard[1:] == option[1:] for option in options):
+        if len(phrase) == 2 and heard[1:] not in tone_exact:
             return False  # two characters leave no room for a fuzzy sound or tone (经站 is no 紧张, 买乐 no 卖了)
-        if any(heard[0] == syllable for syllable, _tone, _exact in options):
-            tone_kept = any(heard[:2] == option[:2] for option in options)
+        if heard[0] in coarse:
+            tone_kept = heard[:2] in coarse_tone
             continue
-        if k < 2 or len(phrase) < 3 or misses or not heard[0] or not any(_near(heard[0], syllable) for syllable, _t, _e in options):
+        if k < 2 or len(phrase) < 3 or misses or not heard[0] or not any(_near(heard[0], syllable) for syllable in coarse):
             return False
         misses += 1
         tone_kept = False  # a near syllable alone is another word said right (在用 is not 自用)
     return differing > 1 or tone_kept
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _near(a: str, b: str) -> bool:
     """Coarse syllables one letter apart in the final with the same initial (ze/zen), or the same final after h/f."""
     ia, fa = _split_syllable(a)
@@ -240,11 +248,11 @@ def _plausible(text: str, spans: list[SoundSpan]) -> list[SoundSpan]:
 
 
 def build_index(phrases: set[str]) -> SoundIndex:
-    by_start: dict[tuple[str, str], list[tuple[str, tuple[frozenset[tuple[str, str, str]], ...]]]] = {}
+    by_start: dict[tuple[str, str], list[tuple[str, tuple[Wanted, ...]]]] = {}
     for phrase in sorted(phrases, key=lambda p: (-len(p), p)):
         wanted = phrase_sounds(phrase)
-        for s0 in {option[0] for option in wanted[0]}:
-            for s1 in {option[0] for option in wanted[1]}:
+        for s0 in wanted[0][0]:
+            for s1 in wanted[1][0]:
                 by_start.setdefault((s0, s1), []).append((phrase, wanted))
     first = frozenset(key[0] for key in by_start)
     return SoundIndex({k: tuple(v) for k, v in by_start.items()}, first)
