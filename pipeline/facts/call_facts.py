@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.facts.extract import VOTE_FLOOR, FactDecision, Match, answer_matches, decide_fact, dialect_reading, match_rules, other_debt_question
+from pipeline.facts.extract import VOTE_FLOOR, FactDecision, Match, answer_matches, decide_fact, heard_reading, match_rules, other_debt_question
 from pipeline.facts.lexicon import Lexicon
 from pipeline.facts.outcome import Outcome, decide_outcome
 from pipeline.labels import FACTS
@@ -35,7 +35,7 @@ def extract_facts(utterances: list[Utterance], lexicon: Lexicon, classifiers=Non
     outcome = decide_outcome(utterances, matches, lexicon, borrower_name)
     connected = outcome.value == "connected"
     topics = {m.value for m in matches if m.kind == "topic"}
-    votes = classifier_votes(utterances, classifiers) if connected else {fact: [] for fact in FACTS}
+    votes = classifier_votes(utterances, classifiers, lexicon) if connected else {fact: [] for fact in FACTS}
     decisions: dict[str, FactDecision] = {}
     for fact in FACTS:
         if connected:
@@ -45,7 +45,7 @@ def extract_facts(utterances: list[Utterance], lexicon: Lexicon, classifiers=Non
     return CallFacts(matches, outcome, decisions)
 
 
-def classifier_votes(utterances: list[Utterance], classifiers) -> dict[str, list[tuple[int, str, float]]]:
+def classifier_votes(utterances: list[Utterance], classifiers, lexicon: Lexicon) -> dict[str, list[tuple[int, str, float]]]:
     """Per fact, every (utterance, value, probability) the classifiers read on the borrower's answers with some weight."""
     votes: dict[str, list[tuple[int, str, float]]] = {fact: [] for fact in FACTS}
     if classifiers is None:
@@ -59,7 +59,7 @@ def classifier_votes(utterances: list[Utterance], classifiers) -> dict[str, list
         context = next((utterances[j].norm_text for j in range(i - 1, max(-1, i - 3), -1) if utterances[j].speaker == "agent"), "")
         indexes.append(i)
         contexts.append(context)
-        inputs.append(make_input(context, dialect_reading(utt.norm_text)))
+        inputs.append(make_input(context, heard_reading(utt.norm_text, lexicon)))
     if not inputs:
         return votes
     predictions = classifiers.predict_many(list(FACTS), inputs)

@@ -49,6 +49,8 @@ SEVERITY_ORDER = {
 
 
 UNPROMPTED_CLASSIFIER_PROB = 0.9
+# Read borrowers' turns by sound as well (``sound_match``); off only to measure what it costs.
+SOUND_READING = True
 
 
 @dataclass
@@ -62,10 +64,17 @@ class Match:
     negated: bool = False
     source: str = "rule"  # rule | answer (derived from the question it answers)
     hedged: bool = False
+    by_sound: bool = False  # found on the sound reading or on corrected words: heard otherwise
+    read_as: str = ""  # what the rule read where ``text`` (as heard) differs
 
     @functools.cached_property
     def kind(self) -> str:
         return self.label.split(":", 1)[0]
+
+    def term(self) -> dict:
+        """The match as the transcript's ``terms`` list shows it (heard text; what was read, when by sound)."""
+        item = {"start": self.start, "end": self.end, "text": self.text, "rule_id": self.rule_id, "label": self.label, "negated": self.negated}
+        return {**item, "by_sound": True, "read_as": self.read_as} if self.by_sound else item
 
     @functools.cached_property
     def value(self) -> str:
@@ -160,7 +169,10 @@ def match_rules(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]:
     """Every rule match in every utterance whose speaker fits the rule's scope.
 
     An utterance of unknown speaker that asks a question or sounds like the
-    agent does not count as the borrower's statement.
+    agent does not count as the borrower's statement. Rules also run on the
+    utterance's sound reading (``sound_match``): a match found only there, or
+    negated only there, is marked ``by_sound``, as is a match on words that
+    transcription's correction rewrote.
     """
     matches: list[Match] = []
     for index, utt in enumerate(utterances):
@@ -168,19 +180,81 @@ def match_rules(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]:
             continue
         text = dialect_reading(utt.text)
         agent_like = utt.speaker == "unknown" and _sounds_like_agent(text, lexicon)
-        present = set(text)
-        for rule in _rules_for(lexicon, "unknown-agent-like" if agent_like else utt.speaker):
-            if rule.first_chars is not None and rule.first_chars.isdisjoint(present):
-                continue
-            for found in rule.pattern.finditer(text):
-                if found.end() == found.start():
-                    continue
-                if not _context_ok(rule, utterances, index) or (rule.unless is not None and rule.unless.search(text)):
-                    break
-                negated = rule.negatable and (is_negated(text, found.start()) or is_post_negated(text, found.end()))
-                hedged = is_hedged(text, found.start())
-                matches.append(Match(rule.id, rule.label, index, found.start(), found.end(), found.group(0), negated, hedged=hedged))
+        rules = _rules_for(lexicon, "unknown-agent-like" if agent_like else utt.speaker)
+        found = _match_text(text, rules, utterances, index)
+        if SOUND_READING and utt.speaker != "agent" and not agent_like:
+            found = _with_sound_reading(text, found, rules, utterances, index, lexicon)
+        _mark_corrected(found, utt.corrections)
+        matches += found
     return drop_covered(matches)
+
+
+def _match_text(text: str, rules: tuple[Rule, ...], utterances: list[Utterance], index: int) -> list[Match]:
+    """The matches of ``rules`` in one reading of utterance ``index``."""
+    out: list[Match] = []
+    present = set(text)
+    for rule in rules:
+        if rule.first_chars is not None and rule.first_chars.isdisjoint(present):
+            continue
+        for found in rule.pattern.finditer(text):
+            if found.end() == found.start():
+                continue
+            if not _context_ok(rule, utterances, index) or (rule.unless is not None and rule.unless.search(text)):
+                break
+            negated = rule.negatable and (is_negated(text, found.start()) or is_post_negated(text, found.end()))
+            hedged = is_hedged(text, found.start())
+            out.append(Match(rule.id, rule.label, index, found.start(), found.end(), found.group(0), negated, hedged=hedged))
+    return out
+
+
+def _with_sound_reading(text: str, plain: list[Match], rules: tuple[Rule, ...], utterances: list[Utterance],
+                        index: int, lexicon: Lexicon) -> list[Match]:
+    """The matches of the sound reading where it differs from ``text``; the plain ones it lost stay.
+
+    Windows that overlap a plain match are not read by sound: what was heard
+    as a rule's words is not read as another's.
+    """
+    from pipeline.facts.sound_match import sound_reading
+
+    reading, spans = sound_reading(text, lexicon)
+    spans = tuple(s for s in spans if not any(m.start < s.end and s.start < m.end for m in plain))
+    if not spans:
+        return plain
+    chars = list(text)
+    for span in spans:
+        chars[span.start:span.end] = span.read_as
+    reading = "".join(chars)
+    heard = {(m.rule_id, m.start, m.end): m for m in plain}
+    out: list[Match] = []
+    for m in _match_text(reading, rules, utterances, index):
+        same = heard.pop((m.rule_id, m.start, m.end), None)
+        if same is not None and same.negated == m.negated:
+            out.append(same)
+            continue
+        m.text = text[m.start:m.end]  # the evidence cites what was heard
+        m.by_sound = True
+        m.read_as = reading[m.start:m.end]
+        out.append(m)
+    return out + list(heard.values())
+
+
+def heard_reading(text: str, lexicon: Lexicon) -> str:
+    """What the classifiers read of a borrower's turn: regional words in Mandarin, then the sound reading."""
+    text = dialect_reading(text)
+    if not SOUND_READING:
+        return text
+    from pipeline.facts.sound_match import sound_reading
+
+    return sound_reading(text, lexicon)[0]
+
+
+def _mark_corrected(matches: list[Match], corrections: list[dict]) -> None:
+    """A match on words that correction rewrote by their sound was heard otherwise: ``by_sound`` too."""
+    for m in matches:
+        for c in corrections:
+            if c.get("start", 0) < m.end and m.start < c.get("end", 0) and c.get("original") != c.get("corrected"):
+                m.by_sound = True
+                m.read_as = m.read_as or m.text
 
 
 _COVER_ONLY = {"not_mentioned", "NONE"}
@@ -286,13 +360,13 @@ def _decide(fact: str, matches: list[Match], classifier_votes: list[tuple[int, s
     if risky:
         by_value: dict[str, float] = {}
         for m in risky:
-            by_value[m.value] = by_value.get(m.value, 0.0) + (1.0 if m.source == "rule" else 0.6)
+            by_value[m.value] = by_value.get(m.value, 0.0) + (0.6 if m.source != "rule" else 0.7 if m.by_sound else 1.0)
         # refused only when nothing more telling was said
         if len(by_value) > 1:
             by_value.pop("refused", None)
         best = max(by_value, key=lambda v: (by_value[v], -order.index(v)))
         chosen = [m for m in risky if m.value == best]
-        confidence = min(0.97, 0.72 + 0.08 * len(chosen) + (0.05 if all(m.source == "rule" for m in chosen) else 0.0))
+        confidence = min(0.97, 0.72 + 0.08 * len(chosen) + (0.05 if all(m.source == "rule" and not m.by_sound for m in chosen) else 0.0))
         if all(m.hedged for m in chosen):
             confidence -= HEDGE_PENALTY
         return FactDecision(best, round(confidence, 2), _indexes(chosen), chosen, "rule")
@@ -332,7 +406,10 @@ def review_reasons(fact: str, decision: FactDecision, matches: list[Match], vote
     the classifier reading another value, a normal value only inferred from a
     denied risk), answer_only (the risk is in the agent's words, the borrower
     only said yes), near_denial (the value comes right after the borrower
-    denied something), unclear (asked about, and the answer was not understood).
+    denied something), by_sound (every match was read from words heard
+    otherwise: the sound reading, or a correction when the value is a
+    risk), unclear (asked about, and the
+    answer was not understood).
     """
     reasons: list[str] = []
     value, normal = decision.value, NORMAL_VALUE[fact]
@@ -359,6 +436,10 @@ def review_reasons(fact: str, decision: FactDecision, matches: list[Match], vote
         reasons.append("inferred_from_denial")
     if value != normal and decision.matches and all(m.source == "answer" for m in decision.matches):
         reasons.append("answer_only")
+    # Read by sound: always worth a listen; on words correction rewrote, only when they raise a risk.
+    if decision.matches and all(m.by_sound for m in decision.matches) and (
+            value != normal or any(m.read_as != m.text for m in decision.matches)):
+        reasons.append("by_sound")
     if value != normal and utterances and decision.matches and all(
             _DENIAL.search(utterances[m.utterance].text.strip()) and m.start <= 12 for m in decision.matches):
         reasons.append("near_denial")

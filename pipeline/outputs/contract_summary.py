@@ -84,7 +84,7 @@ def transcript_items(utterances: list[Utterance], matches: list[Match]) -> list[
     terms_by_utt: dict[int, list[dict]] = {}
     for m in matches:
         if m.source == "rule":
-            terms_by_utt.setdefault(m.utterance, []).append({"start": m.start, "end": m.end, "text": m.text, "rule_id": m.rule_id, "label": m.label, "negated": m.negated})
+            terms_by_utt.setdefault(m.utterance, []).append(m.term())
     transcript = []
     for i, utt in enumerate(utterances):
         item = utt.to_json()
