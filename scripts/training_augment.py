@@ -25,6 +25,10 @@ CURATED_CONFUSIONS: dict[str, list[str]] = {
 FUZZY = [("zh", "z"), ("ch", "c"), ("sh", "s"), ("ing", "in"), ("eng", "en"), ("ang", "an")]
 PUNCT = "，。！？、；：…,.!?;:"
 NEGATORS = set("不没无未别非冇莫")
+# A tokenizer of our own with jieba's plain dictionary: the pipeline loads the lexicon into
+# jieba's global one (pipeline/text/sounds.py), and the generated data must not depend on
+# whether that happened first in the same process (it did in the test suite).
+_TOKENIZER = jieba.Tokenizer()
 
 
 def _fuzzy(syllable: str) -> str:
@@ -72,7 +76,7 @@ def aug_homophone(text: str, rng: random.Random, hp: Homophones) -> str:
     """
     if len(re.findall(r"[\u4e00-\u9fff]", text)) < 6:
         return text
-    words = list(jieba.cut(text, HMM=False))
+    words = list(_TOKENIZER.cut(text, HMM=False))
     spots = [i for i, w in enumerate(words) if re.fullmatch(r"[\u4e00-\u9fff]+", w) and not NEGATORS & set(w)]
     rng.shuffle(spots)
     changed = 0
