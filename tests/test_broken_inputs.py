@@ -45,7 +45,8 @@ DECODE_ONLY = ("rate22050.wav", "rate44100.wav")
 def harness():
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness():
+    # 30 s by default; the server took longer on a loaded 2-core machine (setup errors, not failures).
+    with prefect_test_harness(server_startup_timeout=120):
         yield
 
 

@@ -33,7 +33,8 @@ from .conftest import SAMPLE, write_sample_batch
 from .test_flow import harness  # noqa: F401 - fixture
 
 SEED = int(os.environ.get("HUIFANG_KILL_SEED", "20261129"))
-N_RANDOM_KILLS = 3
+# Two random kills plus the one inside finish_batch (HUIFANG_KILLS=10 for a longer hunt).
+N_RANDOM_KILLS = int(os.environ.get("HUIFANG_KILLS", "2"))
 WAIT_FOR_XLSX_S = 0.5
 WORKERS = "2"
 CALLS = ["C0006", "C0019", "C0020", "C0023"]  # two-channel (mp3, agent on the right), two mono wrong-party calls, a carrier message

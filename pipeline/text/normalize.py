@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import replace
 from functools import lru_cache
 
 from pipeline.text.homophones import PhraseCorrector, homophone_corrector_for
@@ -159,6 +160,9 @@ _MISHEARD_WEI = re.compile(
 # 嘛 is left alone: it is a particle of its own (发工资了嘛).
 _MISHEARD_MA = re.compile(r"(本人|先生|女士|小姐|是|对|好|了|在|有|还在|清楚|方便)(卖|买|妈|马)(?=[，。？?,.!！]|$)")
 
+# Longer texts are corrected in pieces, cut after sentence or clause punctuation where there is one.
+MAX_PIECE_CHARS = 400
+_PIECE_ENDS = "。！？!?，,；;"
 # A window that jieba knows as a real word this often is left alone (社保 is not 设备).
 _REAL_WORD_FREQ = REAL_WORD_FREQ
 
@@ -221,6 +225,25 @@ class TermCorrector:
         return {cue for cue in self._cues if cue in text}
 
     def correct(self, text: str, context: str = "") -> tuple[str, list[Correction]]:
+        """``_correct_piece`` on pieces of at most ``MAX_PIECE_CHARS``: an utterance is a few hundred
+        characters, but a runaway transcript of thousands costs time that grows faster than its length."""
+        if len(text) <= MAX_PIECE_CHARS:
+            return self._correct_piece(text, context)
+        out: list[str] = []
+        corrections: list[Correction] = []
+        at = 0
+        while at < len(text):
+            end = min(len(text), at + MAX_PIECE_CHARS)
+            if end < len(text):
+                cut = max(text.rfind(ch, at + 1, end) for ch in _PIECE_ENDS)
+                end = cut + 1 if cut > at else end
+            piece, found = self._correct_piece(text[at:end], context)
+            out.append(piece)
+            corrections += [replace(c, start=c.start + at, end=c.end + at) for c in found]
+            at = end
+        return "".join(out), corrections
+
+    def _correct_piece(self, text: str, context: str = "") -> tuple[str, list[Correction]]:
         """Homophones first (依下→一下), then terms, whose collocations may need the fixed words (何时一下→核实一下).
 
         Every homophone and term rewrite must show evidence beyond its sound
