@@ -208,6 +208,17 @@ def test_misheard_carrier_message_is_still_recognised(transcriber):
     assert "停机" in summary["carrier_message"]
 
 
+def test_a_channel_decoded_as_the_prompt_is_decoded_again(transcriber):
+    """Sample call C0013: with faster-whisper's VAD defaults, Whisper base wrote the prompt over every
+    segment of the borrower's channel (the whole answer lost, the call read as unanswered); that
+    channel is decoded again without the prompt. Properties only, never exact text."""
+    call = CallSpec(call_id="C0013", audio_path="audio/C0013.wav", row={}, line=0, batch_dir=SAMPLE_AUDIO)
+    utterances, _, _ = transcribe_call(call, transcriber)
+    customer = [u for u in utterances if u.speaker == "customer"]
+    assert len("".join(u.text for u in customer)) >= 40, [(u.speaker, u.text) for u in utterances]
+    assert not any("普通话的句子" in u.text for u in utterances)
+
+
 def test_subtitle_credits_on_a_ring_tone_are_dropped(transcriber):
     """Sample call C0024: over the ring tone plain Whisper writes 作词作曲; no utterance keeps it."""
     call = CallSpec(call_id="C0024", audio_path="audio/C0024.wav", row={}, line=0, batch_dir=SAMPLE_AUDIO)

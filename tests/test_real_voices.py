@@ -16,6 +16,7 @@ from pipeline.speech.asr import (
     cut_phrase_loops,
     cut_prompt_runs,
     drop_repeated_utterances,
+    only_the_prompt,
     prompt_runs,
     words_without_prompt_runs,
 )
@@ -43,6 +44,15 @@ def test_prompt_runs_are_cut():
     assert cut_prompt_runs("我们周末去露营录音，内容涉及贷款资金用途、还款、抵押物和经营情况。", OLD_PROMPT) == "我们周末去露营"
     assert cut_prompt_runs("以下是普通话的句子。", "以下是普通话的句子。") == ""
     assert cut_prompt_runs("都用来进货了", "以下是普通话的句子。") == "都用来进货了"
+
+
+def test_a_decode_that_is_mostly_the_prompt_is_recognised():
+    prompt = "以下是普通话的句子。"
+    assert only_the_prompt(["以下是普通话的句子。"] * 5 + ["对，我是"] * 4, prompt)
+    assert only_the_prompt(["以下是普通话的句子"], prompt)
+    assert not only_the_prompt(["以下是普通话的句子。"] + ["对，我是", "都用在上面了"], prompt)
+    assert not only_the_prompt(["以下是普通话的句子，工地现在停了"] * 3, prompt)  # something spoken beside it
+    assert not only_the_prompt([], prompt) and not only_the_prompt(["以下是普通话的句子"], None)
 
 
 def test_the_prompt_names_no_fact_and_no_domain_term(lexicon):

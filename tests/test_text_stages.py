@@ -136,6 +136,16 @@ def test_misheard_carrier_message_by_sound(lexicon):
     assert carrier_kind("您拨打的电话已管机", lexicon) == "power_off"
 
 
+def test_carrier_message_with_a_confusable_sound_after_its_opening(lexicon):
+    """Over a phone line t/p blur: 停机 heard as 评级 still names the message, but only after the
+    carrier's opening, and not where the near sound fits no kind or several."""
+    from pipeline.speech.speakers import carrier_kind
+
+    assert carrier_kind("您拨打的电话已评级", lexicon) == "suspended"
+    assert carrier_kind("您拨打的电话已宽机", lexicon) == "carrier_intro"  # k/g is not a confusion it knows
+    assert carrier_kind("我们这边评级还行", lexicon) is None  # no carrier opening: a borrower's words
+
+
 def test_wrong_party():
     summary = call(("agent", "您好，请问是赵六先生吗？我是农商银行的。"), ("customer", "我是他爱人，他出去了不在家。"), ("agent", "好的，那我晚点再打。"))
     assert summary["call_outcome"] == "wrong_party"

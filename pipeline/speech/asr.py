@@ -22,7 +22,7 @@ from pipeline.speech.guards import (  # noqa: F401 - re-exported: the guards liv
     SegmentGuard, _HAS_CJK, SHORT_UTTERANCE_CHARS, MIN_SHORT_CONFIDENCE, strip_garbage,
     _SUBTITLE_HALLUCINATION, strip_subtitle_phrases, MAX_CHARS_PER_S, IMPOSSIBLE_MAX_CONFIDENCE, _SPOKEN_CHAR,
     too_fast_to_be_said, _ONLY_A_LOOP, _LOOP_PUNCT, only_a_loop, cut_loops,
-    PROMPT_RUN_CHARS, _PROMPT_CHAR, prompt_runs, cut_prompt_runs, words_without_prompt_runs,
+    PROMPT_RUN_CHARS, _PROMPT_CHAR, prompt_runs, cut_prompt_runs, words_without_prompt_runs, only_the_prompt,
     _SPACED_LOOP, cut_phrase_loops, _NOT_SPOKEN, drop_repeated_utterances, _LOOP,
     _CHAR_LOOP,
 )
@@ -35,8 +35,12 @@ _CLAUSE_END = "，。！？,.!?"
 PAUSE_SNAP_S = 0.5
 
 
-# Silero VAD settings for decoding (faster-whisper drops the silence between these regions).
+# Silero VAD settings for finding speech that no segment covers (``speech_regions``): fine pauses.
 VAD_PARAMETERS = {"min_silence_duration_ms": 400, "speech_pad_ms": 200}
+# For decoding, faster-whisper's own defaults (2 s of silence, 0.4 s of padding): cutting the
+# audio at every 0.4 s pause glued short stretches together without their context, and on real
+# voices that cost CER against plain faster-whisper (which uses these defaults).
+DECODE_VAD_PARAMETERS: dict[str, int] = {}
 # Speech this long that no utterance covers (at most this share) is decoded again on its own.
 MISSED_SPEECH_MIN_S = 1.0
 MISSED_COVERED_MAX = 0.2
@@ -216,9 +220,15 @@ class Transcriber:
             utterances.sort(key=lambda u: (u.start, u.end))
         return drop_repeated_utterances(utterances)
 
-    def _decode(self, samples: np.ndarray, channel: str, pauses: list[float]) -> tuple[list[Utterance], list[Utterance]]:
-        """Utterances kept, and every segment Whisper returned (as bare times, for ``missed_speech``)."""
+    def _decode(self, samples: np.ndarray, channel: str, pauses: list[float], prompted: bool = True) -> tuple[list[Utterance], list[Utterance]]:
+        """Utterances kept, and every segment Whisper returned (as bare times, for ``missed_speech``).
+
+        When most segments are nothing but the prompt (Whisper wrote 以下是普通话的句子 over a whole
+        channel of one sample call), the channel is decoded again without it.
+        """
         opts = self.options()
+        if not prompted:
+            opts["initial_prompt"] = None
         extra = {"batch_size": self.settings.batch_size} if self.settings.batch_size > 0 else {}
         # CTranslate2 runs up to ``workers`` transcriptions at once on one shared model.
         segments, _info = self._decoder.transcribe(
@@ -226,7 +236,7 @@ class Transcriber:
             language=opts["language"],
             beam_size=opts["beam_size"],
             vad_filter=opts["vad_filter"],
-            vad_parameters=VAD_PARAMETERS,
+            vad_parameters=DECODE_VAD_PARAMETERS or None,
             word_timestamps=opts["word_timestamps"],
             initial_prompt=opts["initial_prompt"],
             condition_on_previous_text=False,
@@ -243,6 +253,8 @@ class Transcriber:
         finally:
             if self._tail is not None:
                 self._tail.active = False
+        if prompted and self.prompt and only_the_prompt([to_simplified(s.text) for s in segments], self.prompt):
+            return self._decode(samples, channel, pauses, prompted=False)
         heard = [Utterance(start=s.start, end=s.end, text="") for s in segments]
         utterances: list[Utterance] = []
         for segment in segments:

@@ -138,6 +138,14 @@ def cut_prompt_runs(text: str, prompt: str | None) -> str:
     return "".join(parts)
 
 
+def only_the_prompt(texts: list[str], prompt: str | None) -> bool:
+    """Whether at least half of the segment texts are the prompt copied and nothing else spoken."""
+    if not prompt or not texts:
+        return False
+    copied = sum(1 for text in texts if _PROMPT_CHAR.search(text) and not _PROMPT_CHAR.search(cut_prompt_runs(text, prompt)))
+    return 2 * copied >= len(texts)
+
+
 def words_without_prompt_runs(words: list[Word], prompt: str | None) -> list[Word]:
     """The words left once every copied stretch of the prompt is cut: a word goes when half its characters lie in one."""
     text = "".join(w.text for w in words)

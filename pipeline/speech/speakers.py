@@ -81,6 +81,18 @@ def _has_key(sound: str, key: str) -> bool:
     return re.search(rf"(^|\s){re.escape(key)}(\s|$)", sound) is not None
 
 
+def _has_near_key(sound: str, key: str) -> bool:
+    """``key``'s syllables in a row in ``sound``, each the same or close (text.sounds), at least one the same."""
+    from pipeline.text.sounds import syllables_close
+
+    heard, wanted = sound.split(), key.split()
+    for i in range(len(heard) - len(wanted) + 1):
+        window = heard[i : i + len(wanted)]
+        if all(syllables_close(h, w) for h, w in zip(window, wanted)) and any(h == w for h, w in zip(window, wanted)):
+            return True
+    return False
+
+
 def carrier_kind(text: str, lexicon: Lexicon) -> str | None:
     """The kind of carrier/system message in ``text`` (by its words, or by sound when misheard), else None.
 
@@ -99,6 +111,12 @@ def carrier_kind(text: str, lexicon: Lexicon) -> str | None:
             return message["kind"]
         if (sounds_like_carrier or len(compact) <= _SHORT_CARRIER_CHARS) and any(_has_key(sound, k) for k in message["keys"]):
             return message["kind"]
+    if sounds_like_carrier:
+        # The carrier's few fixed sentences over a phone line: after its opening, a key heard with
+        # a confusable sound (停机 as 评计, t/p) still names the message, when only one kind fits.
+        near = {m["kind"] for m in lexicon.carrier_messages if any(_has_near_key(sound, k) for k in m["keys"])}
+        if len(near) == 1:
+            return near.pop()
     if any(p in compact for p in intro.get("phrases", ())):
         return "carrier_intro"
     return None
