@@ -88,3 +88,27 @@ def test_noise_is_seeded_and_changes_text():
     first = asr_like(text, random.Random(7), NoiseRates(same_sound=0.5))
     assert first == asr_like(text, random.Random(7), NoiseRates(same_sound=0.5))
     assert first != text and "，" in first
+
+
+def test_an_agents_misheard_recording_notice_still_counts():
+    """录音 heard with the same syllables in other characters (陆音) is a disclosure, marked ``by_sound``."""
+    summary = run(("agent", "您好，这里是信用社贷后回访，本次通话会陆音，请问是周文斌先生吗？"), ("customer", "是我，你说。"),
+                  USE_Q, ("customer", "钱都拿去进货了，店里生意还行。"))
+    assert summary["agent_compliance"]["recording_disclosed"] is True
+    assert not [f for f in summary["flags"] if f["code"] == "AGENT_NONCOMPLIANCE"]
+
+
+def test_only_the_agents_duties_are_read_by_sound():
+    """Prohibited words are never read into an agent's turn by sound, and a real word is never re-read."""
+    lexicon = load_lexicon()
+    for text in ("我们走这条路因为近一点。", "您那边现在沙情况？"):
+        found = match_rules([Utterance(start=0.0, end=2.0, speaker="agent", text=text)], lexicon)
+        assert not [m for m in found if m.label.startswith("agent:") and m.by_sound], [(m.rule_id, m.text) for m in found]
+
+
+@pytest.mark.parametrize("text, insult", [("那边现在傻情况？", False), ("傻事别干了，先把账对一下", False),
+                                          ("你是傻子吗", True), ("你傻不傻", True), ("别跟我装傻", True)])
+def test_sha_is_an_insult_only_in_insulting_forms(text, insult):
+    """Over the phone 啥 (what) is heard as 傻: only 傻子, 你傻, 装傻 ... accuse the agent."""
+    found = match_rules([Utterance(start=0.0, end=2.0, speaker="agent", text=text)], load_lexicon())
+    assert any(m.value == "insult" for m in found) is insult

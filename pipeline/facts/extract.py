@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from pipeline.labels import FACT_VALUES, FACTS
 from pipeline.facts.lexicon import Lexicon, Rule
+from pipeline.facts.sound_match import AGENT_DUTY_LABELS
 from pipeline.speech.transcript import Utterance
 
 # Negators that scope over what follows within the clause.
@@ -184,6 +185,9 @@ def match_rules(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]:
         found = _match_text(text, rules, utterances, index)
         if SOUND_READING and utt.speaker != "agent" and not agent_like:
             found = _with_sound_reading(text, found, rules, utterances, index, lexicon)
+        elif SOUND_READING and not any(m.label in AGENT_DUTY_LABELS for m in found):
+            duties = tuple(r for r in rules if r.label in AGENT_DUTY_LABELS)
+            found = _with_sound_reading(text, found, duties, utterances, index, lexicon, duty=True)
         _mark_corrected(found, utt.corrections)
         matches += found
     return drop_covered(matches)
@@ -208,15 +212,16 @@ def _match_text(text: str, rules: tuple[Rule, ...], utterances: list[Utterance],
 
 
 def _with_sound_reading(text: str, plain: list[Match], rules: tuple[Rule, ...], utterances: list[Utterance],
-                        index: int, lexicon: Lexicon) -> list[Match]:
+                        index: int, lexicon: Lexicon, duty: bool = False) -> list[Match]:
     """The matches of the sound reading where it differs from ``text``; the plain ones it lost stay.
 
     Windows that overlap a plain match are not read by sound: what was heard
-    as a rule's words is not read as another's.
+    as a rule's words is not read as another's. ``duty``: an agent's turn, read
+    against the agent-duty phrases only (``sound_match.AGENT_DUTY_LABELS``).
     """
-    from pipeline.facts.sound_match import sound_reading
+    from pipeline.facts.sound_match import duty_reading, sound_reading
 
-    reading, spans = sound_reading(text, lexicon)
+    reading, spans = (duty_reading if duty else sound_reading)(text, lexicon)
     spans = tuple(s for s in spans if not any(m.start < s.end and s.start < m.end for m in plain))
     if not spans:
         return plain

@@ -276,6 +276,27 @@ def index_for(lexicon: Lexicon) -> SoundIndex:
     return build_index(phrases)
 
 
+# The agent's duties a misheard word must not turn into an accusation: 本次通话将被录音 heard as
+# 本次通话贵路音 is still a disclosure. Only these agent rules read agent turns by sound (never the
+# prohibited-language rules: a sound must not make an agent say an insult).
+AGENT_DUTY_LABELS = ("agent:recording_notice",)
+
+
+@functools.lru_cache(maxsize=4)
+def duty_index_for(lexicon: Lexicon) -> SoundIndex:
+    """The sound index of the agent-duty rules (``AGENT_DUTY_LABELS``)."""
+    phrases: set[str] = set()
+    for rule in lexicon.rules:
+        if rule.label in AGENT_DUTY_LABELS:
+            phrases |= literal_phrases(rule.pattern.pattern)
+    return build_index(phrases)
+
+
+def duty_reading(text: str, lexicon: Lexicon) -> tuple[str, tuple[SoundSpan, ...]]:
+    """The sound reading of an agent's turn against the agent-duty phrases only."""
+    return _read_cached(duty_index_for(lexicon), text)
+
+
 # Small on purpose: it serves the rules and the classifiers reading the same turn, not reruns of
 # the same text (a benchmark repeating its calls would otherwise time the cache).
 @functools.lru_cache(maxsize=256)
