@@ -16,11 +16,11 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline.attempts import mark_attempt, new_attempt_dir, remove_stale_attempts, worker_info
-from pipeline.batch import RunSummary, TransientError, finish_batch, give_up_call, plan_batch, process_call, write_row_errors
+from pipeline.batch import RunSummary, TransientError, finish_batch, give_up_call, plan_batch, process_call, start_preload, write_row_errors
 from pipeline.config import Settings
 from pipeline.errors import HuifangError
 from pipeline.labels import CONDUCT_NAMES_ZH, FLAG_NAMES_ZH, RISK_NAMES_ZH
-from pipeline.manifest import CallSpec
+from pipeline.manifest import CallSpec, read_manifest
 from pipeline.outputs.files import call_json_path, read_call, remove_stale_temps
 from pipeline.outputs.privacy import mask_pii
 from pipeline.judgement.risk import LEVEL_RANK, conduct_level_of, worse_level
@@ -166,11 +166,15 @@ def run_nightly(batch_dir: Path, out_dir: Path, settings: Settings, force: bool 
     global _progress_hook
     runner = task_runner(settings, dask_address)
     settings = cluster_settings(settings, dask_address)
+    # On this machine's threads the calls share this process's worker: load it while Prefect starts.
+    preload = None if dask_address else start_preload(read_manifest(Path(batch_dir))[0], settings, Path(out_dir).resolve(), force)
     _progress_hook = progress
     try:
         return nightly.with_options(task_runner=runner)(batch_dir, out_dir, settings, force, history_path)
     finally:
         _progress_hook = None
+        if preload is not None:
+            preload.join()
 
 
 def batches_in(inbox: Path) -> list[Path]:

@@ -73,26 +73,45 @@ def get_worker(settings: Settings) -> Worker:
         return worker
 
 
-def _load_worker(settings: Settings) -> Worker:
-    """Whisper, and beside it the classifiers and the text stages' tables, then ``gc.freeze()``.
+def start_preload(calls: list[CallSpec], settings: Settings, out_dir: Path, force: bool = False) -> threading.Thread | None:
+    """Load this process's worker in a thread now, when calls here will need it (None when none will).
 
-    Why: on a night of short calls the once-per-process costs dominate (the
-    classifiers' imports, the homophone and sound tables: seconds), and while
-    CTranslate2 loads the model the interpreter is free to build them. Frozen
+    Why: the nightly flow's own start (Prefect's temporary server: about 6 s,
+    in another process) and the worker's load (Whisper, classifiers, tables:
+    about 5 s of this process) used to run one after the other; on a batch of
+    short calls they were a third of the night (issue 17). A failed load is
+    left for the first call, which loads again and records the error.
+    """
+    if not force and all(call_json_path(out_dir, call.call_id).is_file() for call in calls):
+        return None  # a rerun of a finished batch may need no model at all
+
+    def load() -> None:
+        try:
+            get_worker(settings)
+        except Exception:  # noqa: BLE001 - the first call meets the same error and reports it
+            pass
+
+    thread = threading.Thread(target=load, name="huifang-preload", daemon=True)
+    thread.start()
+    return thread
+
+
+def _load_worker(settings: Settings) -> Worker:
+    """Whisper, the classifiers and the text stages' tables, then ``gc.freeze()``.
+
+    One after another: building them in a thread beside the Whisper load was
+    measured slower (5.6 s against 5.1 s, three fresh processes each: the
+    tables are Python work that only contends for the interpreter). Frozen
     afterwards, the loaded objects are no longer scanned by every
     ``gc.collect()`` (one per decoded file: 0.14 s each with them, issue 17).
     """
     import gc
-    from concurrent.futures import ThreadPoolExecutor
 
     from pipeline.speech.asr import Transcriber
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="huifang-load") as pool:
-        classifiers = pool.submit(load_classifiers_if_present)
-        warmed = pool.submit(_warm_text_stages, classifiers)
-        transcriber = Transcriber(settings)
-        worker = Worker(settings, transcriber, classifiers.result())
-        warmed.result()
+    classifiers = load_classifiers_if_present()
+    _warm_text_stages(classifiers)
+    worker = Worker(settings, Transcriber(settings), classifiers)
     gc.collect()
     gc.freeze()
     return worker
@@ -107,7 +126,7 @@ def _warm_text_stages(classifiers) -> None:
         Utterance(start=0.0, end=2.0, speaker="agent", text="您好，这里是银行贷后回访，请问贷款用在哪里了？"),
         Utterance(start=2.5, end=5.0, speaker="customer", text="嗯，主要是进货，还款没问题。"),
     ]
-    analyze_transcript(exchange, {}, call_id="warm-up", duration_s=5.0, classifiers=classifiers.result())
+    analyze_transcript(exchange, {}, call_id="warm-up", duration_s=5.0, classifiers=classifiers)
 
 
 @lru_cache(maxsize=1)

@@ -149,3 +149,33 @@ def test_transient_io_error_is_retried_and_corrupt_file_is_not(harness, small_ba
     assert attempts["B1"] == 2  # retried once, then analysed
     assert attempts["X1"] == 1  # the corrupt recording is not retried
     assert (run.analyzed, run.failed) == (2, 1)
+
+
+def test_the_worker_is_preloaded_only_when_a_call_needs_it(small_batch, tmp_path, monkeypatch):
+    """The flow loads the model while Prefect starts (issue 17), and not for a batch that is all done."""
+    import threading
+
+    from pipeline import batch
+    from pipeline.config import Settings
+    from pipeline.manifest import read_manifest
+
+    loaded = []
+
+    def fake_worker(settings):
+        loaded.append(threading.current_thread().name)
+        raise batch.HuifangError("no model here")  # a failed load is left for the first call to report
+
+    monkeypatch.setattr(batch, "get_worker", fake_worker)
+    calls = read_manifest(small_batch)[0]
+    out = tmp_path / "out"
+    thread = batch.start_preload(calls, Settings.from_env(), out)
+    thread.join(timeout=10)
+    assert loaded == ["huifang-preload"]
+    (out / "calls").mkdir(parents=True)
+    for call in calls:
+        (out / "calls" / f"{call.call_id}.json").write_text("{}")
+    assert batch.start_preload(calls, Settings.from_env(), out) is None
+    forced = batch.start_preload(calls, Settings.from_env(), out, force=True)
+    assert forced is not None
+    forced.join(timeout=10)
+    assert len(loaded) == 2

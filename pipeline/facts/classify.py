@@ -322,16 +322,16 @@ def _load_one(model_dir: Path, fact: str, info: dict[str, Any]) -> Any:
     actual = sha256_file(path)
     if actual != expected:
         raise ModelLoadError(f"{path}: sha256 {actual} differs from the recorded {expected}; file changed")
-    try:
-        unexpected = sorted(set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES))
-    except Exception as exc:  # noqa: BLE001 - a corrupt archive fails here first
-        raise ModelLoadError(f"{path}: not a readable skops file ({type(exc).__name__}: {exc})") from exc
-    if unexpected:
-        raise ModelLoadError(f"{path}: contains types outside the trusted list: {unexpected}")
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    # One pass: skops refuses any type off the list before it builds anything (checking with
+    # get_untrusted_types first read every archive twice: 0.16 s of a short night's start).
     try:
         model = sio.load(path, trusted=list(TRUSTED_TYPES))
+    except UntrustedTypesFoundException as exc:
+        raise ModelLoadError(f"{path}: contains types outside the trusted list ({exc})") from exc
     except Exception as exc:  # noqa: BLE001 - skops raises several types; all mean "cannot trust/read"
-        raise ModelLoadError(f"{path}: cannot load ({type(exc).__name__}: {exc})") from exc
+        raise ModelLoadError(f"{path}: not a readable skops file, cannot load ({type(exc).__name__}: {exc})") from exc
     if [str(c) for c in model.classes_] != sorted(TARGET_VALUES[fact]):
         raise ModelLoadError(f"{path}: classes {list(model.classes_)} differ from the contract's {fact} values")
     return model
