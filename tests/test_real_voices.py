@@ -178,12 +178,15 @@ def test_the_tail_window_is_skipped_and_short_windows_write_few_tokens():
     class Options:
         max_new_tokens: int | None = None
         no_speech_threshold: float | None = 0.6
+        log_prob_threshold: float | None = -1.0
+        temperatures: tuple = (0.0, 0.2, 0.4)
 
     class Model:
         max_length = 448
 
         def __init__(self):
             self.calls = []
+            self.logprob = -0.1
 
         def encode(self, features):
             self.calls.append("encode")
@@ -191,7 +194,8 @@ def test_the_tail_window_is_skipped_and_short_windows_write_few_tokens():
 
         def generate_with_fallback(self, encoder_output, prompt, tokenizer, options):
             self.calls.append(("generate", options.max_new_tokens))
-            return "result", -0.1, 0.0, 1.0
+            self.temperatures = list(options.temperatures)
+            return "result", self.logprob, 0.0, 1.0
 
     def window(seconds: float) -> np.ndarray:
         features = np.zeros((80, 3000), dtype=np.float32)
@@ -215,5 +219,12 @@ def test_the_tail_window_is_skipped_and_short_windows_write_few_tokens():
     model.calls.clear()
     result, avg_logprob, _, _ = model.generate_with_fallback(model.encode(window(0.35)), [1, 2], None, Options())
     assert model.calls == [] and result.no_speech_prob == 1.0 and avg_logprob < -1  # the tail: neither encoded nor decoded
-    model.generate_with_fallback(model.encode(window(2.0)), [1, 2], None, Options())
+    assert model.generate_with_fallback(model.encode(window(2.0)), [1, 2], None, Options())[0] == "result"
     assert model.calls == ["encode", ("generate", 50)]
+    assert model.temperatures == [0.0]  # a short tail is decoded greedily: no sampling fallback
+    model.logprob = -1.3  # and a doubtful one is no speech (Whisper heard most of it in the window before)
+    result, avg_logprob, _, _ = model.generate_with_fallback(model.encode(window(2.0)), [1, 2], None, Options())
+    assert result.no_speech_prob == 1.0 and avg_logprob < -1
+    model.calls.clear()
+    assert model.generate_with_fallback(model.encode(window(5.0)), [1, 2], None, Options())[0] == "result"
+    assert model.temperatures == [0.0, 0.2, 0.4]  # a longer later window keeps the fallback and its reading

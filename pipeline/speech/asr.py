@@ -101,12 +101,15 @@ _FULL_WINDOW_FRAMES = 3000
 # A window after the first that holds less audio than this is not decoded; a shorter window may write
 # at most TAIL_TOKENS_BASE + TAIL_TOKENS_PER_S * seconds tokens (Mandarin is about 8 a second with timestamps).
 TAIL_SKIP_S = 0.6
+# A later window shorter than this is decoded at temperature 0 only, and dropped when still doubtful.
+TAIL_GREEDY_S = 3.0
 TAIL_TOKENS_BASE = 10
 TAIL_TOKENS_PER_S = 20
 
 
 def cap_short_windows(model):
-    """Make the tail window of a recording free: skip it when it holds a fraction of a second, else cap its tokens.
+    """Make the tail window of a recording cheap: skip it when it holds a fraction of a second, else cap
+    its tokens; a short one is decoded greedily and dropped when doubtful.
 
     With word timestamps faster-whisper starts the next window at the last
     word's end, so nearly every recording ends with a window of a few tenths
@@ -130,6 +133,7 @@ def cap_short_windows(model):
         return None
     state = threading.local()
     encode, generate = model.encode, model.generate_with_fallback
+    _NO_SPEECH = SimpleNamespace(no_speech_prob=1.0, sequences_ids=[[]], scores=[0.0])  # faster-whisper skips the window
 
     def encode_noting_length(features):
         if not getattr(state, "active", False):
@@ -147,11 +151,20 @@ def cap_short_windows(model):
         if not getattr(state, "active", False):
             return generate(encoder_output, prompt, tokenizer, options)
         if encoder_output is None and options.no_speech_threshold is not None:
-            return SimpleNamespace(no_speech_prob=1.0, sequences_ids=[[]], scores=[0.0]), float("-inf"), 0.0, 0.0
+            return _NO_SPEECH, float("-inf"), 0.0, 0.0
         cap = int(TAIL_TOKENS_BASE + TAIL_TOKENS_PER_S * state.seconds)
         if cap < model.max_length - len(prompt) and (options.max_new_tokens is None or cap < options.max_new_tokens):
             options = replace(options, max_new_tokens=cap)
-        return generate(encoder_output if encoder_output is not None else encode_full(), prompt, tokenizer, options)
+        short_tail = state.windows > 1 and state.seconds < TAIL_GREEDY_S
+        if short_tail:
+            options = replace(options, temperatures=list(options.temperatures)[:1])
+        found = generate(encoder_output if encoder_output is not None else encode_full(), prompt, tokenizer, options)
+        if short_tail and options.log_prob_threshold is not None and found[1] < options.log_prob_threshold:
+            # A doubtful reading of a few seconds Whisper has mostly heard already is dropped, not sampled
+            # again (sampling there wrote 我认识你了 after a 2-second 换一首歌). Speech it really
+            # skipped is still found by ``missed_speech`` and decoded as a clip of its own.
+            return _NO_SPEECH, float("-inf"), found[2], 0.0
+        return found
 
     def encode_full():
         raise RuntimeError("tail window skipped without a no-speech threshold")
