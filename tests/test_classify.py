@@ -278,3 +278,21 @@ def test_predict_many_equals_predict_per_fact() -> None:
     for fact in FACTS:
         for (v1, p1, _), (v2, p2, _) in zip(many[fact], clf.predict(fact, inputs)):
             assert v1 == v2 and p1 == pytest.approx(p2, abs=1e-12)
+
+
+def test_the_linear_shortcut_equals_scikit_learns_predict_proba() -> None:
+    """predict_many skips scikit-learn's per-call validation; the probabilities must not move."""
+    import numpy as np
+
+    from pipeline.batch import load_classifiers_if_present
+
+    loaded = load_classifiers_if_present()
+    texts = [make_input("请问贷款资金用在哪里了？", answer) for answer in (
+        "都拿去进货了", "买了点股票，亏了", "房子租出去了", "厂子停了半年了", "", "嗯", "还款没问题，工程按期推进")]
+    hashed = loaded.models["fund_use"].named_steps["hash"].transform(texts)
+    for fact in FACTS:
+        model = loaded.models[fact]
+        shortcut = classify._linear_tail(model)
+        assert shortcut is not None, fact  # the shipped pipeline takes the shortcut
+        assert np.allclose(shortcut(hashed), model.predict_proba(texts), rtol=0, atol=1e-12), fact
+    assert [p[0] for p in loaded.predict_many(list(FACTS), texts)["fund_use"]] == list(loaded.models["fund_use"].predict(texts))

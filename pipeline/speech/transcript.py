@@ -1,7 +1,8 @@
 """Plain dataclasses for what transcription produces: words and utterances."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -29,18 +30,19 @@ class Utterance:
     corrections: list[dict] = field(default_factory=list)  # [{start,end,original,corrected}]
 
     def to_json(self, with_words: bool = False) -> dict:
-        data = asdict(self)
-        data["start"] = round(self.start, 2)
-        data["end"] = round(self.end, 2)
-        data["confidence"] = round(self.confidence, 3)
-        data["speaker_confidence"] = round(self.speaker_confidence, 3)
+        """The JSON form, fields in declaration order (built by hand: ``asdict`` deep-copied every
+        word only to drop them, a tenth of the text stages' time)."""
+        data = {
+            "start": round(self.start, 2), "end": round(self.end, 2), "text": self.text, "speaker": self.speaker,
+            "channel": self.channel, "raw_text": self.raw_text, "norm_text": self.norm_text,
+            "confidence": round(self.confidence, 3), "speaker_confidence": round(self.speaker_confidence, 3),
+        }
         if with_words:
             data["words"] = [
                 {"start": round(w.start, 2), "end": round(w.end, 2), "text": w.text, "probability": round(w.probability, 3)}
                 for w in self.words
             ]
-        else:
-            data.pop("words")
+        data["corrections"] = copy.deepcopy(self.corrections) if self.corrections else []
         return data
 
 
