@@ -176,6 +176,7 @@ def match_rules(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]:
     transcription's correction rewrote.
     """
     matches: list[Match] = []
+    duties: dict[int, tuple[Rule, ...]] = {}
     for index, utt in enumerate(utterances):
         if utt.speaker == "system":
             continue
@@ -186,8 +187,9 @@ def match_rules(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]:
         if SOUND_READING and utt.speaker != "agent" and not agent_like:
             found = _with_sound_reading(text, found, rules, utterances, index, lexicon)
         elif SOUND_READING and not any(m.label in AGENT_DUTY_LABELS for m in found):
-            duties = tuple(r for r in rules if r.label in AGENT_DUTY_LABELS)
-            found = _with_sound_reading(text, found, duties, utterances, index, lexicon, duty=True)
+            if id(rules) not in duties:  # one rule set per speaker kind: filtered once per call
+                duties[id(rules)] = tuple(r for r in rules if r.label in AGENT_DUTY_LABELS)
+            found = _with_sound_reading(text, found, duties[id(rules)], utterances, index, lexicon, duty=True)
         _mark_corrected(found, utt.corrections)
         matches += found
     return drop_covered(matches)

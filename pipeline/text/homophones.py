@@ -294,6 +294,9 @@ class NameCorrector:
         # the given name alone (建国) is too short and too like everyday words (见过) to be rewritten to
         given = name.strip()[-2:] if len(name.strip()) == 3 else None
         self._forms = [(form, list(self._form_syllables(form))) for form in forms if form != given]
+        # per distinct syllable sequence: its characters' sound tables and the exact syllables _fit needs
+        self._sound_checks = [(said, [_SOUNDS_LIKE.setdefault(syllable, {}) for syllable in said], len(said) - (0 if len(said) <= 2 else 1))
+                              for said in dict.fromkeys(tuple(said) for _form, said in self._forms)]
 
     def _syllables(self, text: str) -> list[str]:
         return self._lazy(text, errors=lambda x: ["?"] * len(x))
@@ -338,16 +341,11 @@ class NameCorrector:
         """Whether some window of ``text`` could sound like a form, from each character's possible
         readings alone (cached): most turns cannot, and reading a whole turn in context with pypinyin
         was 40% of the text stages' time (issue 16: 150 calls/s)."""
-        for said in {tuple(said) for _form, said in self._forms}:
-            tables = [_SOUNDS_LIKE.setdefault(syllable, {}) for syllable in said]
-            exact_needed = len(said) - (0 if len(said) <= 2 else 1)  # as in _fit
+        for said, tables, exact_needed in self._sound_checks:
             for i in range(len(text) - len(said) + 1):
-                first = tables[0].get(text[i])
-                if first is None:
-                    first = _sounds_like(text[i], said[0], tables[0])
-                if not first:
-                    continue
-                hows = [first] + [_sounds_like(text[i + k], said[k], tables[k]) for k in range(1, len(said))]
+                if not _sounds_like(text[i], said[0], tables[0]):
+                    continue  # rules out most places with one cached look-up
+                hows = [_sounds_like(text[i + k], syllable, table) for k, (syllable, table) in enumerate(zip(said, tables))]
                 if all(hows) and sum(how == 2 for how in hows) >= exact_needed:
                     return True
         return False
