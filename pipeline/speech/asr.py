@@ -175,6 +175,21 @@ def cap_short_windows(model):
     return state
 
 
+def single_thread_blas() -> None:
+    """Give numpy's BLAS one thread in this process, so that a decode does not depend on where it runs.
+
+    faster-whisper computes the log-mel features with numpy; a threaded BLAS
+    sums in another order, and a greedy decode can turn on the last bit: on
+    the same machine, the same sample call decoded 您播打的电话 in a thread
+    pool and 您不打的电话 on a Dask worker, whose nanny sets
+    ``OMP_NUM_THREADS=1``. The workers already share the cores one thread
+    each; the features are a small product, so one thread costs nothing.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 class Transcriber:
     """Holds one loaded Whisper model, shared by the worker threads of a process."""
 
@@ -183,6 +198,7 @@ class Transcriber:
 
         self.settings = settings
         self.lexicon = lexicon or load_lexicon()
+        single_thread_blas()
         self.model = model if model is not None else load_whisper(settings)
         self._tail = cap_short_windows(self.model) if settings.batch_size == 0 else None
         self._decoder = self.model
