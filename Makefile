@@ -32,7 +32,7 @@ $(VENV)/.installed-test: requirements-test.lock pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
-	$(BIN)/huifang run $(BATCH) --out $(OUT)
+	$(BIN)/huifang run $(BATCH) --out $(OUT) --engine prefect
 	@echo "Report: $(OUT)/report.html  (per call: $(OUT)/calls/<call_id>.json, table: $(OUT)/calls.parquet)"
 
 # The report's browser tests drive Debian's Chromium through Playwright (browser

@@ -6,11 +6,12 @@ its own) and is repeated; the table reports the median. Modes:
 - plain:    faster-whisper alone (same model, beam, VAD, prompt; no word timestamps: a team without
             huifang has no use for them) over every channel
 - pipeline: huifang's library in a plain loop, one call after another (no Prefect)
-- flow-1:   the Prefect nightly flow with 1 worker
+- here-1:   ``huifang run`` without a Prefect server (``--engine here``: the same steps on a thread pool, 1 worker)
+- flow-1:   the Prefect nightly flow with 1 worker (``--engine prefect``; a temporary Prefect server)
 - flow-2:   the Prefect nightly flow with 2 workers
 - text:     the text stages alone on stored transcripts (calls per second, one core)
 
-``--short`` runs plain, pipeline and flow-1 on batches of real clips of about
+``--short`` runs plain, pipeline, here-1 and flow-1 on batches of real clips of about
 2 s and 10 s and of sample calls of a minute, and prints the overhead against
 plain per call length (short calls are a real night's unanswered, voicemail
 and wrong-party calls).
@@ -58,7 +59,7 @@ def run_mode(mode: str, batch: Path, out: Path) -> dict:
     from pipeline.speech.audio import decode
     from pipeline.config import Settings
 
-    # plain, pipeline and flow-1 share one worker's settings (all cores to CTranslate2), so they compare.
+    # plain, pipeline, here-1 and flow-1 share one worker's settings (all cores to CTranslate2), so they compare.
     settings = Settings.from_env(workers=1)
     with open(batch / "manifest.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -90,6 +91,10 @@ def run_mode(mode: str, batch: Path, out: Path) -> dict:
         calls, errors, ids = plan_batch(batch)
         records = [process_call(call, settings, out, force=True) for call in calls]
         finish_batch(batch, out, ids, settings, records, errors)
+    elif mode.startswith("here-"):
+        from pipeline.local_run import run_here
+
+        run_here(batch, out, settings.with_(workers=int(mode.split("-")[1])), force=True)
     elif mode.startswith("flow-"):
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         from flows.nightly import run_nightly
@@ -178,7 +183,7 @@ def short_calls(args) -> int:
     real = args.real or find_real_set()
     if real is None:
         raise SystemExit("no real set: build it with scripts/make_real_set.py (tests/data/real/README.md)")
-    modes = args.modes.split(",") if args.modes != parser_default_modes() else ["plain", "pipeline", "flow-1"]
+    modes = args.modes.split(",") if args.modes != parser_default_modes() else ["plain", "pipeline", "here-1", "flow-1"]
     table: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="huifang-bench-") as tmp:
         batches = _short_batches(real, args.batch, args.calls or 3, Path(tmp) / "batches", args.copies)
@@ -217,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=Path, default=ROOT / "data" / "sample", help="batch folder (default data/sample)")
     parser.add_argument("--calls", type=int, default=8, help="use the first N calls of the batch (0 = all; default 8)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per mode; the median is reported (default 3)")
-    parser.add_argument("--modes", default=parser_default_modes(), help="comma-separated modes (--short: plain,pipeline,flow-1)")
+    parser.add_argument("--modes", default=parser_default_modes(), help="comma-separated modes (--short: plain,pipeline,here-1,flow-1)")
     parser.add_argument("--short", action="store_true", help="short-call batches: real clips of about 2 s and 10 s, and sample calls of a minute "
                         "(--calls of them); prints each mode's time and its overhead against plain faster-whisper per call length")
     parser.add_argument("--real", type=Path, default=None, help="the real set for --short (default: found as the tests find it)")

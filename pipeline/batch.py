@@ -109,8 +109,11 @@ def _load_worker(settings: Settings) -> Worker:
 
     from pipeline.speech.asr import Transcriber
 
+    from pipeline.text import readings
+
     classifiers = load_classifiers_if_present()
     _warm_text_stages(classifiers)
+    readings.save()  # the sound indexes' readings, for the next process's start
     worker = Worker(settings, Transcriber(settings), classifiers)
     gc.collect()
     gc.freeze()
@@ -289,11 +292,12 @@ def update_history(out_dir: Path, summaries: list[dict], batch: str, history_pat
 
 
 def finish_batch(batch_dir: Path, out_dir: Path, call_ids: list[str], settings: Settings, records: list[dict], errors: list[RowError],
-                 history_path: Path | None = None, attempt_dir: Path | None = None) -> RunSummary:
+                 history_path: Path | None = None, attempt_dir: Path | None = None, retried: list[dict] | None = None) -> RunSummary:
     """Update the loans' history, then write calls.parquet, report.html and reviewers.xlsx from the stored summaries.
 
     With ``attempt_dir`` (the run's attempt markers) the summary lists the calls
     that were retried and the workers that were lost; the markers are removed.
+    A runner that counted its own attempts passes them as ``retried``.
     """
     from pipeline.outputs.report import render_report, write_reviewers_xlsx
 
@@ -309,6 +313,8 @@ def finish_batch(batch_dir: Path, out_dir: Path, call_ids: list[str], settings: 
     if attempt_dir is not None:
         run.retried = retried_calls(attempt_dir)
         remove_attempt_dir(attempt_dir)
+    if retried is not None:
+        run.retried = retried
     write_parquet(out_dir, summaries)
     run_info = {
         "batch": Path(batch_dir).name,

@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"huifang {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = sub.add_parser("run", help="analyse every call of a batch folder", description="Analyse every call listed in <batch>/manifest.csv with the nightly Prefect flow (embedded local mode unless PREFECT_API_URL is set). Finished calls are skipped on rerun.")
+    run = sub.add_parser("run", help="analyse every call of a batch folder", description="Analyse every call listed in <batch>/manifest.csv: with the nightly Prefect flow when a Prefect server is set (PREFECT_API_URL) or on a Dask cluster, on this process's threads without Prefect otherwise (--engine). Finished calls are skipped on rerun.")
     run.add_argument("batch", type=Path, help="batch folder holding manifest.csv and the recordings")
     run.add_argument("--out", type=Path, required=True, help="output folder: calls/<call_id>.json, calls.parquet, report.html, reviewers.xlsx, run.json")
     run.add_argument("--workers", type=int, help="calls analysed in parallel in this process (default: one per CPU core, each with one thread) [env HUIFANG_WORKERS]")
@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-progress", action="store_true", help="no progress bar on the terminal")
     run.add_argument("--dask-address", help="run the calls on an existing Dask cluster, e.g. tcp://host:8786 (needs a Prefect server: set PREFECT_API_URL)")
     run.add_argument("--history", type=Path, help="the loans' call history database (SQLite; default <out>/history.sqlite); point every night's run at one file to see each loan's previous calls")
+    run.add_argument("--engine", choices=("auto", "prefect", "here"), default="auto", help="prefect: the nightly Prefect flow; here: the same steps on this process's threads, no Prefect (no temporary server to start: about 7 s); auto (default): prefect when a Prefect server is set (PREFECT_API_URL, in the environment or the active profile) or --dask-address is given, here otherwise")
     _add_keep_raw_option(run)
     _add_model_options(run)
 
@@ -287,39 +288,27 @@ def cmd_train_with_reviews(args: argparse.Namespace) -> int:
     return 0
 
 
-class _RichProgress:
-    """Terminal progress bar fed by the flow as calls finish."""
-
-    def __init__(self) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=False)
-        self._task = None
-
-    def start(self, total: int) -> None:
-        self._progress.start()
-        self._task = self._progress.add_task("分析通话", total=total)
-
-    def advance(self, record: dict) -> None:
-        from pipeline.outputs.privacy import mask_pii  # a call id shaped like a phone number is shown masked, as everywhere else
-
-        self._progress.update(self._task, advance=1, description=f"分析通话 {mask_pii(record['call_id'])}")
-
-    def stop(self) -> None:
-        self._progress.stop()
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     _quiet_prefect_env()
     settings = _settings(args)
     if not args.batch.is_dir():
         raise HuifangError(f"batch folder {args.batch} does not exist")
-    from flows.nightly import run_nightly
+    from pipeline.local_run import prefect_server_configured, run_here
+    from pipeline.progress import RichProgress
 
-    progress = None if args.no_progress or not sys.stderr.isatty() else _RichProgress()
+    dask_address = getattr(args, "dask_address", None)
+    engine = args.engine if args.engine != "auto" else ("prefect" if dask_address or prefect_server_configured() else "here")
+    if engine == "here" and dask_address:
+        raise HuifangError("--dask-address runs the Prefect flow: use --engine prefect (or auto)")
+    progress = None if args.no_progress or not sys.stderr.isatty() else RichProgress()
     try:
-        run = run_nightly(args.batch, args.out, settings, force=args.force, progress=progress,
-                          history_path=getattr(args, "history", None), dask_address=getattr(args, "dask_address", None))
+        if engine == "prefect":
+            from flows.nightly import run_nightly
+
+            run = run_nightly(args.batch, args.out, settings, force=args.force, progress=progress,
+                              history_path=getattr(args, "history", None), dask_address=dask_address)
+        else:
+            run = run_here(args.batch, args.out, settings, force=args.force, progress=progress, history_path=getattr(args, "history", None))
     finally:
         if progress is not None:
             progress.stop()

@@ -102,13 +102,15 @@ def test_loading_is_cached(trained: tuple[Path, dict]) -> None:
     assert load_classifiers(model_dir) is load_classifiers(model_dir)
 
 
-def test_changed_file_bytes_are_refused(trained: tuple[Path, dict], tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["collateral_status.skops", "linear.npz"])
+def test_changed_file_bytes_are_refused(trained: tuple[Path, dict], tmp_path: Path, name: str) -> None:
+    """A flipped byte in a skops model or in the array export: refused, whichever path loads."""
     model_dir = _copy(trained[0], tmp_path / "m")
-    target = model_dir / "collateral_status.skops"
+    target = model_dir / name
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0xFF
     target.write_bytes(bytes(data))
-    with pytest.raises(ModelLoadError, match="collateral_status.skops.*sha256"):
+    with pytest.raises(ModelLoadError, match=f"{name}.*sha256"):
         load_classifiers(model_dir)
 
 
@@ -144,7 +146,104 @@ def test_untrusted_type_is_refused_even_with_matching_hash(trained: tuple[Path, 
     meta["facts"]["fund_use"]["sha256"] = classify.sha256_file(target)
     meta_path.write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(ModelLoadError, match="fund_use.skops.*trusted"):
+        load_classifiers(model_dir, arrays=False)
+    # The array export no longer comes from the recorded skops files, so it is not used either.
+    with pytest.raises(ModelLoadError, match="fund_use.skops.*trusted"):
         load_classifiers(model_dir)
+
+
+# ---------------------------------------------------------------------------
+# The array export (run time without scikit-learn)
+# ---------------------------------------------------------------------------
+def test_training_writes_an_array_export_tied_to_the_skops_files(trained: tuple[Path, dict]) -> None:
+    from pipeline.facts.linear import LinearClassifiers
+
+    model_dir, meta = trained
+    arrays = meta["arrays"]
+    assert arrays["sha256"] == classify.sha256_file(model_dir / arrays["file"])
+    assert arrays["from"] == {fact: info["sha256"] for fact, info in meta["facts"].items()}
+    assert isinstance(load_classifiers(model_dir), LinearClassifiers)
+    assert isinstance(load_classifiers(model_dir, arrays=False), classify.FactClassifiers)
+
+
+def test_an_array_file_holding_objects_is_refused(trained: tuple[Path, dict], tmp_path: Path) -> None:
+    """np.load without pickle: an export whose arrays are Python objects is not read, whatever its hash."""
+    import numpy as np
+
+    model_dir = _copy(trained[0], tmp_path / "m")
+    target = model_dir / "linear.npz"
+    with np.load(target, allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files}
+    arrays["fund_use/idf"] = np.asarray([object()] * len(arrays["fund_use/idf"]), dtype=object)
+    np.savez(target, **arrays)
+    meta_path = model_dir / "metadata.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["arrays"]["sha256"] = classify.sha256_file(target)
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelLoadError, match="linear.npz.*not a readable array file"):
+        load_classifiers(model_dir)
+
+
+def test_models_without_an_export_load_from_skops(trained: tuple[Path, dict], tmp_path: Path) -> None:
+    """A directory trained by an older version (no array export) still loads, through skops."""
+    model_dir = _copy(trained[0], tmp_path / "m")
+    (model_dir / "linear.npz").unlink()
+    meta_path = model_dir / "metadata.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    del meta["arrays"]
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    assert isinstance(load_classifiers(model_dir), classify.FactClassifiers)
+
+
+def test_the_hash_is_scikit_learns_murmurhash() -> None:
+    import random
+
+    from sklearn.utils import murmurhash3_32 as reference
+
+    from pipeline.facts.linear import hashed_column, murmurhash3_32
+
+    rng = random.Random(7)
+    alphabet = "的一是了我不人在他有这个上们来到时大地为子中你说生国年着就那和要她出也得里后自以会家可下而过天去能对小多然于心学么之都好看起发当没成只如事把还用第样道想作种开美总从无情己面最女但现前些所与经钱贷款还抵押<>:q|,?abc123"
+    features = ["", "<", "q:none", "len:xl", "fund-bad|<停了", *("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 9)))
+                                                          for _ in range(3000))]
+    for feature in features:
+        data = feature.encode("utf-8")
+        assert murmurhash3_32(data) == reference(data, seed=0), feature
+        assert hashed_column(feature, 2**20) == abs(reference(data, seed=0)) % 2**20
+
+
+def test_arrays_and_skops_predict_the_same_probabilities() -> None:
+    """The shipped export against the shipped skops models, on every turn of the frozen eval calls."""
+    import numpy as np
+
+    classify._load_cached.cache_clear()
+    arrays, skops_models = load_classifiers(SHIPPED), load_classifiers(SHIPPED, arrays=False)
+    assert type(arrays).__name__ == "LinearClassifiers"
+    inputs = []
+    for path in sorted((ROOT / "data" / "eval" / "calls").glob("*.json"))[:30]:
+        question = ""
+        for turn in json.loads(path.read_text(encoding="utf-8"))["turns"]:
+            inputs.append(make_input("" if turn["speaker"] == "agent" else question, turn["text"]))
+            question = turn["text"] if turn["speaker"] == "agent" else question
+    assert len(inputs) > 200
+    targets = list(classify.TARGETS)
+    from_arrays, from_skops = arrays.predict_many(targets, inputs), skops_models.predict_many(targets, inputs)
+    for fact in targets:
+        for (v1, p1, d1), (v2, p2, d2) in zip(from_arrays[fact], from_skops[fact]):
+            assert v1 == v2 and d1.keys() == d2.keys(), fact
+            assert np.allclose(list(d1.values()), list(d2.values()), rtol=0, atol=1e-12), fact
+
+
+def test_run_time_loading_imports_no_scikit_learn() -> None:
+    """The worker's start pays for no scikit-learn, scipy or skops import (issue 17)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from pipeline.batch import load_classifiers_if_present; "
+            "c = load_classifiers_if_present(); c.predict_many(['fund_use'], ['x\u241ey']); "
+            "print(type(c).__name__, sorted(m for m in ('sklearn', 'scipy', 'skops') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert out.split() == ["LinearClassifiers", "[]"]
 
 
 # ---------------------------------------------------------------------------
@@ -284,9 +383,7 @@ def test_the_linear_shortcut_equals_scikit_learns_predict_proba() -> None:
     """predict_many skips scikit-learn's per-call validation; the probabilities must not move."""
     import numpy as np
 
-    from pipeline.batch import load_classifiers_if_present
-
-    loaded = load_classifiers_if_present()
+    loaded = load_classifiers(SHIPPED, arrays=False)
     texts = [make_input("请问贷款资金用在哪里了？", answer) for answer in (
         "都拿去进货了", "买了点股票，亏了", "房子租出去了", "厂子停了半年了", "", "嗯", "还款没问题，工程按期推进")]
     hashed = loaded.models["fund_use"].named_steps["hash"].transform(texts)

@@ -42,11 +42,12 @@ def small_batch(tmp_path):
     return batch
 
 
-def test_batch_with_corrupt_file_completes_and_rerun_skips(harness, small_batch, tmp_path, capsys):
+@pytest.mark.parametrize("engine", ["prefect", "here"])
+def test_batch_with_corrupt_file_completes_and_rerun_skips(harness, small_batch, tmp_path, capsys, engine):
     from pipeline.cli import main
 
     out = tmp_path / "out"
-    code = main(["run", str(small_batch), "--out", str(out), "--no-progress"])
+    code = main(["run", str(small_batch), "--out", str(out), "--no-progress", "--engine", engine])
     assert code == 3  # one call failed
     calls = {p.stem: json.loads(p.read_text()) for p in (out / "calls").glob("*.json")}
     assert set(calls) == {"A1", "B1", "X1"}
@@ -61,7 +62,7 @@ def test_batch_with_corrupt_file_completes_and_rerun_skips(harness, small_batch,
     assert "3 calls: 2 analysed" in printed and "1 failed" in printed
 
     mtime = (out / "calls" / "A1.json").stat().st_mtime_ns
-    main(["run", str(small_batch), "--out", str(out), "--no-progress"])
+    main(["run", str(small_batch), "--out", str(out), "--no-progress", "--engine", engine])
     assert (out / "calls" / "A1.json").stat().st_mtime_ns == mtime  # finished call not analysed again
     assert "(2 already done)" in capsys.readouterr().out
 
@@ -149,6 +150,80 @@ def test_transient_io_error_is_retried_and_corrupt_file_is_not(harness, small_ba
     assert attempts["B1"] == 2  # retried once, then analysed
     assert attempts["X1"] == 1  # the corrupt recording is not retried
     assert (run.analyzed, run.failed) == (2, 1)
+
+    # Without Prefect: the same rule, and the run says which call needed a second try.
+    from pipeline.local_run import run_here
+
+    attempts.clear()
+    run = run_here(small_batch, tmp_path / "here", Settings.from_env(), retry_delay_s=0)
+    assert (attempts["B1"], attempts["X1"]) == (2, 1)
+    assert (run.analyzed, run.failed) == (2, 1)
+    assert run.retried == [{"call_id": "B1", "attempts": 2, "lost_workers": []}]
+    assert json.loads((tmp_path / "here" / "run.json").read_text())["retried"] == run.retried
+
+
+def test_a_transient_error_that_stays_fails_the_call_and_the_batch_goes_on(small_batch, tmp_path, monkeypatch):
+    import errno
+
+    import pipeline.batch as batch
+    from pipeline.config import Settings
+    from pipeline.local_run import run_here
+
+    real_key = batch.call_key
+
+    def broken_share(call, settings):
+        if call.call_id == "B1":
+            raise OSError(errno.EIO, "Input/output error")
+        return real_key(call, settings)
+
+    monkeypatch.setattr(batch, "call_key", broken_share)
+    run = run_here(small_batch, tmp_path / "out", Settings.from_env(), retry_delay_s=0)
+    assert (run.analyzed, run.failed) == (1, 2)
+    failed = json.loads((tmp_path / "out" / "calls" / "B1.json").read_text())
+    assert failed["status"] == "failed" and "b.wav" in failed["error"] and "failed after retries" in failed["error"]
+    assert run.retried == [{"call_id": "B1", "attempts": 3, "lost_workers": []}]
+
+
+def test_both_engines_write_the_same_calls(harness, small_batch, tmp_path):
+    """The flow and the thread pool without Prefect run the same library steps: same summaries, report, table."""
+    import pyarrow.parquet as pq
+
+    from pipeline.cli import main
+
+    def comparable(out):
+        calls = {}
+        for path in sorted((out / "calls").glob("*.json")):
+            summary = json.loads(path.read_text())
+            summary.pop("analysis", None)  # timings and the process that ran it
+            calls[path.stem] = summary
+        return calls, pq.read_table(out / "calls.parquet").to_pylist()
+
+    outs = {}
+    for engine in ("prefect", "here"):
+        outs[engine] = tmp_path / engine
+        assert main(["run", str(small_batch), "--out", str(outs[engine]), "--no-progress", "--deterministic", "--engine", engine]) == 3
+    assert comparable(outs["prefect"]) == comparable(outs["here"])
+
+
+def test_auto_engine_uses_prefect_only_where_a_server_is_set(tmp_path):
+    from pipeline.local_run import prefect_server_configured
+
+    home = tmp_path / "prefect-home"
+    assert not prefect_server_configured({"PREFECT_HOME": str(home)})
+    assert prefect_server_configured({"PREFECT_HOME": str(home), "PREFECT_API_URL": "http://10.0.0.5:4200/api"})
+    home.mkdir()
+    (home / "profiles.toml").write_text('active = "bank"\n[profiles.bank]\nPREFECT_API_URL = "http://10.0.0.5:4200/api"\n'
+                                        '[profiles.ephemeral]\nPREFECT_SERVER_ALLOW_EPHEMERAL_MODE = "true"\n')
+    assert prefect_server_configured({"PREFECT_HOME": str(home)})
+    assert not prefect_server_configured({"PREFECT_HOME": str(home), "PREFECT_PROFILE": "ephemeral"})
+    (home / "profiles.toml").write_text("not [toml")
+    assert not prefect_server_configured({"PREFECT_HOME": str(home)})
+
+
+def test_dask_needs_the_prefect_engine(small_batch, tmp_path):
+    from pipeline.cli import main
+
+    assert main(["run", str(small_batch), "--out", str(tmp_path / "o"), "--engine", "here", "--dask-address", "tcp://127.0.0.1:1"]) == 2
 
 
 def test_the_worker_is_preloaded_only_when_a_call_needs_it(small_batch, tmp_path, monkeypatch):

@@ -54,7 +54,7 @@ def test_sample_pii_is_masked_everywhere(harness, tmp_path, caplog):  # noqa: F8
     batch = write_sample_batch(tmp_path / "batch", rows)
     out = tmp_path / "out"
     caplog.set_level("DEBUG")
-    assert main(["run", str(batch), "--out", str(out), "--no-progress"]) == 0
+    assert main(["run", str(batch), "--out", str(out), "--no-progress", "--engine", "prefect"]) == 0
     files = [p for p in out.rglob("*") if p.is_file()]
     assert {p.name for p in files} >= {"C0002.json", "C0017.json", "calls.parquet", "report.html", "reviewers.xlsx", "history.sqlite", "run.json"}
     heard = json.loads((out / "calls" / "C0002.json").read_text())
@@ -105,7 +105,7 @@ def test_manifest_pii_is_masked_in_outputs_logs_and_prefect(harness, tmp_path, c
     out = tmp_path / "out"
     caplog.set_level("DEBUG")
     caplog.set_level("DEBUG", logger="prefect")  # info and debug records reach the Prefect server too
-    assert main(["run", str(batch), "--out", str(out), "--no-progress"]) == 3  # P2's recording is missing
+    assert main(["run", str(batch), "--out", str(out), "--no-progress", "--engine", "prefect"]) == 3  # P2's recording is missing
     secrets = [phone, new_phone, id_card, bank_card, path_phone]
     files = [p for p in out.rglob("*") if p.is_file()]
     assert {p.name for p in files} >= {"P1.json", "P2.json", "calls.parquet", "report.html", "reviewers.xlsx", "run.json"}
@@ -135,7 +135,7 @@ def test_keep_raw_transcript_goes_to_restricted_file_only(harness, tmp_path, cap
     _write_manifest(batch, rows)
     out = tmp_path / "out"
     caplog.set_level("DEBUG")
-    command = ["run", str(batch), "--out", str(out), "--no-progress", "--keep-raw-transcript"]
+    command = ["run", str(batch), "--out", str(out), "--no-progress", "--keep-raw-transcript", "--engine", "prefect"]
     assert main(command) == 0
     restricted = out / "restricted" / "C0002.json"
     assert stat.S_IMODE((out / "restricted").stat().st_mode) == 0o700

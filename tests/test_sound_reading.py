@@ -112,3 +112,34 @@ def test_sha_is_an_insult_only_in_insulting_forms(text, insult):
     """Over the phone 啥 (what) is heard as 傻: only 傻子, 你傻, 装傻 ... accuse the agent."""
     found = match_rules([Utterance(start=0.0, end=2.0, speaker="agent", text=text)], load_lexicon())
     assert any(m.value == "insult" for m in found) is insult
+
+
+def test_readings_are_kept_between_processes_and_a_bad_cache_is_ignored(tmp_path, monkeypatch):
+    """pypinyin's readings of the index phrases come back from the cache file, equal to computing them."""
+    from pypinyin import Style, lazy_pinyin
+
+    from pipeline.text import readings
+
+    monkeypatch.setenv("HUIFANG_CACHE", str(tmp_path))
+    monkeypatch.setattr(readings, "_table", None)
+    monkeypatch.setattr(readings, "_added", 0)
+    words = ["理了个财", "抵押", "还款", "重庆", "行长"]
+    computed = {w: tuple(lazy_pinyin(w, style=Style.TONE3, neutral_tone_with_five=True)) for w in words}
+    assert {w: readings.toned(w) for w in words} == computed
+    readings.save()
+    path = readings.cache_path()
+    assert path is not None and path.parent == tmp_path and path.is_file()
+
+    monkeypatch.setattr(readings, "_table", None)  # a new process
+    assert readings._load() == {w: list(r) for w, r in computed.items()}
+    assert {w: readings.toned(w) for w in words} == computed and readings._added == 0
+
+    path.write_text("{not json")
+    monkeypatch.setattr(readings, "_table", None)
+    assert readings.toned("抵押") == computed["抵押"]  # computed again, no error
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    monkeypatch.setenv("HUIFANG_CACHE", str(blocked / "cache"))  # a cache folder that cannot be made
+    readings.toned("回访")
+    readings.save()  # nothing written, nothing raised
+    assert blocked.is_file() and readings.cache_path().parent == blocked / "cache"

@@ -51,7 +51,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 
 from pipeline.labels import FACT_VALUES
 
@@ -190,43 +189,14 @@ def analyse(doc: str) -> list[str]:
     return feats
 
 
-class DocFreqFilter(TransformerMixin, BaseEstimator):
-    """Keep the hashed columns seen in at least ``min_df`` training documents.
+def __getattr__(name: str) -> Any:
+    """``DocFreqFilter`` on first use: it is a scikit-learn estimator, and run time no longer
+    imports scikit-learn (``pipeline.facts.linear``); training and skops find it here."""
+    if name == "DocFreqFilter":
+        from pipeline.facts.doc_freq import DocFreqFilter
 
-    Why: logistic regression's fit time grows with the number of columns, and
-    most hashed n-grams occur once. Storing the kept column numbers (one int
-    array) instead of a vocabulary dict keeps the skops file fast to load.
-    """
-
-    def __init__(self, min_df: int = 2) -> None:
-        self.min_df = min_df
-
-    def fit(self, X: Any, y: Any = None) -> "DocFreqFilter":
-        X = X.tocsc() if not hasattr(X, "indptr") or X.format != "csc" else X
-        doc_freq = np.diff(X.indptr)
-        self.columns_ = np.flatnonzero(doc_freq >= self.min_df).astype(np.int64)
-        self.n_features_in_ = X.shape[1]
-        return self
-
-    def transform(self, X: Any) -> Any:
-        """Keep the fitted columns by remapping the few non-zeros (slicing 2^20 columns is slow)."""
-        return self.remap(X)
-
-    def remap(self, X: Any) -> Any:
-        """``transform`` without scikit-learn's output wrapper (called per turn by ``_linear_tail``)."""
-        import scipy.sparse as sp
-
-        lookup = getattr(self, "_lookup", None)
-        if lookup is None or len(lookup) != self.n_features_in_:
-            lookup = np.full(self.n_features_in_, -1, dtype=np.int64)
-            lookup[self.columns_] = np.arange(len(self.columns_))
-            self._lookup = lookup  # derived from columns_ on first use; never saved
-        X = X.tocsr()
-        new_columns = lookup[X.indices]
-        keep = new_columns >= 0
-        row_of = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))[keep]
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=X.shape[0]))])
-        return sp.csr_matrix((X.data[keep], new_columns[keep], indptr), shape=(X.shape[0], len(self.columns_)))
+        return DocFreqFilter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def sha256_file(path: Path) -> str:
@@ -304,6 +274,8 @@ def _linear_tail(model: Any) -> Callable[[Any], np.ndarray] | None:
         return cached
     linear = None
     steps = [step for _name, step in model.steps[1:]]
+    from pipeline.facts.doc_freq import DocFreqFilter
+
     if len(steps) == 3 and isinstance(steps[0], DocFreqFilter):
         from sklearn.feature_extraction.text import TfidfTransformer
         from sklearn.linear_model import LogisticRegression
@@ -345,19 +317,23 @@ def _read_metadata(model_dir: Path) -> dict[str, Any]:
 
 
 def _check_version(meta: dict[str, Any], model_dir: Path) -> None:
-    import sklearn
+    """Models trained with another scikit-learn minor version are refused: retrain instead.
 
+    The installed version is read from the package's metadata, not by importing
+    scikit-learn (1.3 s that the array path never needs).
+    """
+    from importlib.metadata import version
+
+    installed = version("scikit-learn")
     recorded = str(meta["versions"]["sklearn"])
-    if _major_minor(recorded) != _major_minor(sklearn.__version__):
+    if _major_minor(recorded) != _major_minor(installed):
         raise ModelLoadError(
             f"{model_dir / METADATA_FILE}: models were trained with scikit-learn {recorded}, "
-            f"this is {sklearn.__version__}; retrain (flows/training.py) instead of loading across versions")
+            f"this is {installed}; retrain (flows/training.py) instead of loading across versions")
 
 
-def _load_one(model_dir: Path, fact: str, info: dict[str, Any]) -> Any:
-    """Verify the file's sha256, then deserialise it trusting only TRUSTED_TYPES."""
-    import skops.io as sio
-
+def _verified_file(model_dir: Path, fact: str, info: dict[str, Any]) -> Path:
+    """The fact's skops file, after checking that its sha256 is the one metadata recorded."""
     path = model_dir / str(info.get("file", f"{fact}.skops"))
     if not path.is_file():
         raise ModelLoadError(f"{path}: model file missing")
@@ -367,7 +343,15 @@ def _load_one(model_dir: Path, fact: str, info: dict[str, Any]) -> Any:
     actual = sha256_file(path)
     if actual != expected:
         raise ModelLoadError(f"{path}: sha256 {actual} differs from the recorded {expected}; file changed")
+    return path
+
+
+def _load_one(model_dir: Path, fact: str, info: dict[str, Any]) -> Any:
+    """Verify the file's sha256, then deserialise it trusting only TRUSTED_TYPES."""
+    import skops.io as sio
     from skops.io.exceptions import UntrustedTypesFoundException
+
+    path = _verified_file(model_dir, fact, info)
 
     # One pass: skops refuses any type off the list before it builds anything (checking with
     # get_untrusted_types first read every archive twice: 0.16 s of a short night's start).
@@ -383,7 +367,7 @@ def _load_one(model_dir: Path, fact: str, info: dict[str, Any]) -> Any:
 
 
 @functools.lru_cache(maxsize=8)
-def _load_cached(model_dir: str, stamp: tuple[int, ...]) -> FactClassifiers:
+def _load_cached(model_dir: str, stamp: tuple[int, ...], arrays: bool) -> Any:
     """Load once per directory and metadata version (stamp changes when metadata is rewritten)."""
     path = Path(model_dir)
     meta = _read_metadata(path)
@@ -391,6 +375,10 @@ def _load_cached(model_dir: str, stamp: tuple[int, ...]) -> FactClassifiers:
     missing = [f for f in TARGETS if f not in meta["facts"]]
     if missing:
         raise ModelLoadError(f"{path / METADATA_FILE}: no model recorded for {missing}")
+    if arrays and _arrays_match(meta):
+        for fact in TARGETS:
+            _verified_file(path, fact, meta["facts"][fact])  # a changed model file is refused either way
+        return _load_arrays(path, meta)
     models = {fact: _load_one(path, fact, meta["facts"][fact]) for fact in TARGETS}
     hashers = {repr(sorted(m.named_steps["hash"].get_params().items(), key=str)) for m in models.values()}
     if len(hashers) != 1:
@@ -398,16 +386,52 @@ def _load_cached(model_dir: str, stamp: tuple[int, ...]) -> FactClassifiers:
     return FactClassifiers(models=models, metadata=meta, model_dir=path)
 
 
-def load_classifiers(model_dir: Path) -> FactClassifiers:
-    """Load (cached) and verify the five fact models of ``model_dir``; raises ModelLoadError if untrusted."""
+def _arrays_match(meta: dict[str, Any]) -> bool:
+    """Whether metadata records an array export taken from exactly the recorded skops files."""
+    export = meta.get("arrays")
+    if not isinstance(export, dict):
+        return False
+    sources = export.get("from") or {}
+    return all(sources.get(fact) == meta["facts"][fact].get("sha256") for fact in TARGETS)
+
+
+def _load_arrays(model_dir: Path, meta: dict[str, Any]) -> Any:
+    """The models as arrays (``pipeline.facts.linear``), after checking the file's sha256."""
+    from pipeline.facts.linear import LinearClassifiers, read_arrays
+
+    export = meta["arrays"]
+    path = model_dir / str(export.get("file", ""))
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: array file missing")
+    actual = sha256_file(path)
+    if actual != export.get("sha256"):
+        raise ModelLoadError(f"{path}: sha256 {actual} differs from the recorded {export.get('sha256')}; file changed")
+    try:
+        n_features, models = read_arrays(path, TARGETS)
+    except (ValueError, KeyError, OSError) as exc:
+        raise ModelLoadError(f"{path}: not a readable array file ({type(exc).__name__}: {exc})") from exc
+    for fact, model in models.items():
+        if list(model.classes) != sorted(TARGET_VALUES[fact]):
+            raise ModelLoadError(f"{path}: classes {list(model.classes)} differ from the contract's {fact} values")
+    return LinearClassifiers(models=models, metadata=meta, model_dir=model_dir, n_features=n_features, analyser=analyse)
+
+
+def load_classifiers(model_dir: Path, *, arrays: bool = True) -> Any:
+    """Load (cached) and verify the six models of ``model_dir``; raises ModelLoadError if untrusted.
+
+    With ``arrays`` (the default) and an array export that metadata ties to
+    these skops files, the models come as arrays (``LinearClassifiers``, no
+    scikit-learn import); otherwise the skops files are deserialised
+    (``FactClassifiers``). Both predict the same probabilities (tested).
+    """
     path = Path(model_dir).resolve()
     meta_path = path / METADATA_FILE
     if not meta_path.is_file():
         raise ModelLoadError(f"{meta_path}: metadata file missing; refusing to load models without it")
     st = meta_path.stat()
-    files = sorted(path.glob("*.skops"))
+    files = sorted([*path.glob("*.skops"), *path.glob("*.npz")])
     stamp = (st.st_mtime_ns, st.st_size, *(f.stat().st_mtime_ns for f in files))
-    return _load_cached(str(path), stamp)
+    return _load_cached(str(path), stamp, arrays)
 
 
 def default_model_dir() -> Path:

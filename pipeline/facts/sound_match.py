@@ -106,10 +106,9 @@ def char_sound(ch: str) -> tuple[str, str, str]:
     """
     if not _is_han(ch):
         return "", "", ""
-    from pypinyin import Style, pinyin
+    from pipeline.text.readings import toned
 
-    reading = pinyin(ch, style=Style.TONE3, neutral_tone_with_five=True)[0][0]
-    return _split_tone(reading)
+    return _split_tone(toned(ch)[0])
 
 
 def _split_tone(reading: str) -> tuple[str, str, str]:
@@ -124,9 +123,9 @@ Wanted = tuple[frozenset[str], frozenset[tuple[str, str]], frozenset[tuple[str, 
 
 def phrase_sounds(phrase: str) -> tuple[Wanted, ...]:
     """Per character: its reading in the phrase (理了个财: le, not liao) and its commonest reading alone."""
-    from pypinyin import Style, lazy_pinyin
+    from pipeline.text.readings import toned
 
-    in_context = lazy_pinyin(phrase, style=Style.TONE3, neutral_tone_with_five=True)
+    in_context = toned(phrase)
     if len(in_context) != len(phrase):
         in_context = [""] * len(phrase)
     out = []

@@ -24,7 +24,8 @@ import numpy as np
 
 from pipeline.facts.classify import (CONTEXT_NGRAMS, HELDOUT_FILE, LOGREG_C, METADATA_FILE, MIN_DF, N_FEATURES,
                                      PIPELINE_VERSION, SPEAKER, TARGET_VALUES, TARGETS, TEXT_NGRAMS, TRUSTED_TYPES,
-                                     DocFreqFilter, analyse, default_model_dir, make_input, sha256_file)
+                                     DocFreqFilter, analyse, default_model_dir, load_classifiers, make_input,
+                                     sha256_file)
 from pipeline.labels import FACT_VALUES, FACTS
 
 
@@ -187,10 +188,11 @@ def _train_all(data_path: Path, out_dir: Path, *, seed: int, cv_folds: int) -> d
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     facts_meta: dict[str, Any] = {}
+    fitted: dict[str, Any] = {}
     heldout_path = data_path.with_name(HELDOUT_FILE)
     heldout = load_dataset(heldout_path) if heldout_path.is_file() else None
     for fact in TARGETS:
-        facts_meta[fact] = _train_fact(data, fact, out_dir, seed=seed, cv_folds=cv_folds, heldout=heldout)
+        facts_meta[fact] = _train_fact(data, fact, out_dir, seed=seed, cv_folds=cv_folds, heldout=heldout, fitted=fitted)
     meta = {
         "pipeline_version": PIPELINE_VERSION,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -212,6 +214,7 @@ def _train_all(data_path: Path, out_dir: Path, *, seed: int, cv_folds: int) -> d
         "facts": facts_meta,
         "train_seconds": round(time.perf_counter() - started, 1),
     }
+    meta["arrays"] = _export(fitted, out_dir, facts_meta)
     (out_dir / METADATA_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return meta
 
@@ -224,9 +227,35 @@ def _macro_f1(model: Any, data: Dataset, fact: str) -> float:
     return float(f1_score(y, model.predict(data.inputs_for(fact)), average="macro", labels=sorted(set(y)), zero_division=0))
 
 
+def _export(models: dict[str, Any], out_dir: Path, facts_meta: dict[str, Any]) -> dict[str, Any]:
+    """Write the models' parameters as arrays (``linear.EXPORT_FILE``) and describe them for metadata."""
+    from pipeline.facts.linear import EXPORT_FILE, EXPORT_FORMAT, export_arrays
+
+    path = out_dir / EXPORT_FILE
+    export_arrays(models, path)
+    return {"file": EXPORT_FILE, "sha256": sha256_file(path), "bytes": path.stat().st_size, "format": EXPORT_FORMAT,
+            "from": {fact: facts_meta[fact]["sha256"] for fact in models},
+            "note": "the skops models' hashed columns, idf and weights as numpy arrays (np.load without pickle); "
+                    "run time reads these and needs no scikit-learn (pipeline.facts.linear)"}
+
+
+def export_directory(model_dir: Path) -> dict[str, Any]:
+    """Add (or renew) the array export of an existing model directory, without retraining.
+
+    Loads the skops models (trusted types only), writes ``linear.npz`` and
+    records it in ``metadata.json``; returns the new metadata.
+    """
+    model_dir = Path(model_dir)
+    loaded = load_classifiers(model_dir, arrays=False)
+    meta = json.loads((model_dir / METADATA_FILE).read_text(encoding="utf-8"))
+    meta["arrays"] = _export(loaded.models, model_dir, meta["facts"])
+    (model_dir / METADATA_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return meta
+
+
 def _train_fact(data: Dataset, fact: str, out_dir: Path, *, seed: int, cv_folds: int,
-                heldout: Dataset | None = None) -> dict[str, Any]:
-    """CV scores, final fit and file for one fact."""
+                heldout: Dataset | None = None, fitted: dict[str, Any] | None = None) -> dict[str, Any]:
+    """CV scores, final fit and file for one fact (the fitted model also goes into ``fitted``)."""
     y = data.labels[fact]
     info: dict[str, Any] = {"classes": list(TARGET_VALUES[fact]),
                             "n_per_class": {v: y.count(v) for v in TARGET_VALUES[fact]}}
@@ -241,14 +270,24 @@ def _train_fact(data: Dataset, fact: str, out_dir: Path, *, seed: int, cv_folds:
         info["heldout_macro_f1"] = round(_macro_f1(model, heldout, fact), 4)
     path = out_dir / f"{fact}.skops"
     _save_model(model, path)
+    if fitted is not None:
+        fitted[fact] = model
     info.update(file=path.name, sha256=sha256_file(path), bytes=path.stat().st_size,
                 n_features=int(len(model.named_steps["min_df"].columns_)))
     return info
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Train without Prefect: python -m pipeline.facts.training [utterances.jsonl] [out_dir]; prints the scores."""
+    """Train without Prefect: python -m pipeline.facts.training [utterances.jsonl] [out_dir]; prints the scores.
+
+    ``--export-arrays [model_dir]`` only writes the array export of existing models.
+    """
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--export-arrays"]:
+        directory = Path(args[1]) if len(args) > 1 else default_model_dir()
+        arrays = export_directory(directory)["arrays"]
+        print(f"{directory / arrays['file']}: {arrays['bytes'] / 1024:.0f} KiB, sha256 {arrays['sha256']}")
+        return 0
     root = Path(__file__).resolve().parents[2]
     data_arg = Path(args[0]) if args else root / "data" / "training" / "utterances.jsonl"
     out_arg = Path(args[1]) if len(args) > 1 else default_model_dir()

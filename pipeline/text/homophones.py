@@ -86,7 +86,9 @@ class HomophoneCorrector:
         candidates, and a word's probability is the mixture
         ``DOMAIN_WEIGHT * P_domain + (1 - DOMAIN_WEIGHT) * P_general``.
         """
-        from pypinyin import Style, lazy_pinyin, pinyin
+        from pypinyin import Style, pinyin
+
+        from pipeline.text.readings import toned as read_toned
 
         self._pinyin = pinyin
         self._tone3 = Style.TONE3
@@ -104,7 +106,7 @@ class HomophoneCorrector:
             logp = self._logp(word)
             if logp is None:
                 continue
-            toned = tuple(lazy_pinyin(word, style=Style.TONE3, neutral_tone_with_five=True))
+            toned = read_toned(word)
             key = tuple(fuzzy_syllable(s.rstrip("012345")) for s in toned)
             self._index.setdefault(key, []).append(_Candidate(word, toned, logp))
         self._char_readings: dict[str, list[str]] = {}
