@@ -297,7 +297,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pipeline.progress import RichProgress
 
     dask_address = getattr(args, "dask_address", None)
-    engine = args.engine if args.engine != "auto" else ("prefect" if dask_address or prefect_server_configured() else "here")
+    engine = getattr(args, "engine", "auto")
+    engine = engine if engine != "auto" else ("prefect" if dask_address or prefect_server_configured() else "here")
     if engine == "here" and dask_address:
         raise HuifangError("--dask-address runs the Prefect flow: use --engine prefect (or auto)")
     progress = None if args.no_progress or not sys.stderr.isatty() else RichProgress()

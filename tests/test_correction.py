@@ -347,5 +347,15 @@ def test_false_corrections_on_general_mandarin_stay_rare(lexicon):
     rates = false_corrections(sentences, lexicon)
     for role in ("customer", "agent"):
         assert rates[f"{role}/neutral"].rate <= 0.005, rates[f"{role}/neutral"].examples[:10]
-        # beside a question about the loan, call-level evidence applies: 1.12% measured (大床房 → 大厂房 …)
-        assert rates[f"{role}/loan"].rate <= 0.02, rates[f"{role}/loan"].examples[:10]
+        # beside a question about the loan, call-level evidence applies (terms of the topics named, domain words
+        # 10x likelier in the domain): 0.46% / 0.38% measured; 1.12% before (大床房 → 大厂房, 陷在 → 现在)
+        assert rates[f"{role}/loan"].rate <= 0.005, rates[f"{role}/loan"].examples[:10]
+
+
+def test_call_evidence_allows_only_terms_of_the_topics_it_names(corrector):
+    """On the call's evidence alone a sound becomes a term only of a topic named around it or in it."""
+    asked_use = "请问这笔贷款的资金用途是什么？"
+    assert corrector.correct("这次入住的是大床房", context=asked_use)[0] == "这次入住的是大床房"  # 厂房: collateral
+    assert corrector.correct("亦愿把这本书介绍给读者", context=asked_use)[0] == "亦愿把这本书介绍给读者"  # 医院: no domain word
+    assert corrector.correct("这次入住的是大床房", context="抵押的厂房现在怎么样？")[0] == "这次入住的是大厂房"
+    assert corrector.correct("钱都拿去超古了", context=asked_use)[0] == "钱都拿去炒股了"  # misuse: named by 资金用途

@@ -254,3 +254,23 @@ def test_the_worker_is_preloaded_only_when_a_call_needs_it(small_batch, tmp_path
     assert forced is not None
     forced.join(timeout=10)
     assert len(loaded) == 2
+
+
+def test_eval_of_a_batch_runs_it_and_scores_it(tmp_path, capsys):
+    """``huifang eval BATCH --truth`` runs the batch first (the engine of ``huifang run``), then scores it."""
+    import csv as csv_module
+
+    from pipeline.cli import main
+
+    from .conftest import SAMPLE, write_sample_batch
+
+    with open(SAMPLE / "manifest.csv", encoding="utf-8") as handle:
+        rows = [r for r in csv_module.DictReader(handle) if r["call_id"] == "C0023"]  # a 5-second carrier message
+    batch = write_sample_batch(tmp_path / "batch", rows)
+    truth = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))
+    truth["calls"] = {"C0023": truth["calls"]["C0023"]}
+    (tmp_path / "truth.json").write_text(json.dumps(truth, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "out"
+    main(["eval", str(batch), "--truth", str(tmp_path / "truth.json"), "--out", str(out), "--no-progress", "--profile", "fast"])
+    assert (out / "calls" / "C0023.json").is_file() and (out / "eval.json").is_file()
+    assert "call_outcome" in json.dumps(json.loads((out / "eval.json").read_text()))

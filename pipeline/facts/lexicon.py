@@ -63,6 +63,9 @@ class Lexicon:
     vocabulary: dict[str, int] = field(default_factory=dict)
     # Fixed phrases of the domain that PhraseCorrector restores (将贷录音 → 将被录音).
     phrases: tuple[str, ...] = ()
+    # Per term group, the words by which talk names its topic (资金, 用途 for misuse): the call's
+    # evidence alone lets a sound become only a term of a group so named.
+    topic_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def all_terms(self) -> tuple[str, ...]:
@@ -251,6 +254,7 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
         collocations={term: tuple(words) for term, words in raw.get("collocations", {}).items()},
         vocabulary=load_vocabulary(directory / "vocabulary.txt"),
         phrases=tuple(raw.get("phrases", ())),
+        topic_words={group: tuple(words) for group, words in raw.get("topic_words", {}).items()},
     )
 
 

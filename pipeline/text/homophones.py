@@ -111,6 +111,12 @@ class HomophoneCorrector:
             self._index.setdefault(key, []).append(_Candidate(word, toned, logp))
         self._char_readings: dict[str, list[str]] = {}
 
+    def domain_lift(self, word: str) -> float:
+        """How much likelier ``word`` is in the domain's texts than in general Mandarin (inf when jieba lacks it)."""
+        general = self._general.get(word, 0) / self._g_total
+        domain = self._domain.get(word, 0) / self._d_total if self._d_total else 0.0
+        return domain / general if general > 0 else (float("inf") if domain > 0 else 0.0)
+
     def _logp(self, word: str) -> float | None:
         """Log probability of ``word`` as one token; unknown single characters get a floor, unknown words None."""
         p = self._general.get(word, 0) / self._g_total

@@ -160,6 +160,8 @@ _MISHEARD_WEI = re.compile(
 # 嘛 is left alone: it is a particle of its own (发工资了嘛).
 _MISHEARD_MA = re.compile(r"(本人|先生|女士|小姐|是|对|好|了|在|有|还在|清楚|方便)(卖|买|妈|马)(?=[，。？?,.!！]|$)")
 
+DOMAIN_LIFT = 10.0
+
 # Longer texts are corrected in pieces, cut after sentence or clause punctuation where there is one.
 MAX_PIECE_CHARS = 400
 _PIECE_ENDS = "。！？!?，,；;"
@@ -194,6 +196,10 @@ class TermCorrector:
             plain = [s.rstrip("012345") for s in toned]
             self._terms.setdefault(len(term), []).append((term, toned, plain))
         self._term_set = {term for group in self._terms.values() for term, _, _ in group}
+        # each term group with the words that name its topic (its own terms among them)
+        self._groups = [(frozenset(words) | frozenset(lexicon.topic_words.get(group, ())), frozenset(words))
+                        for group, words in lexicon.terms.items()]
+        self._weak_cache: dict[str, frozenset[str]] = {}
         # words that show an utterance is about the loan: the lexicon's terms and fixed phrases
         self._cues = sorted(self._term_set | set(lexicon.phrases), key=len, reverse=True)
         self._withheld: dict[str, bool] = {}  # recent texts corrected without context: was a rewrite left out?
@@ -219,6 +225,19 @@ class TermCorrector:
     def withheld(self, text: str) -> bool:
         """Whether correcting ``text`` without context left out a rewrite for want of evidence (True when not known)."""
         return self._withheld.get(text, True)
+
+    def weak_targets(self, context: str) -> frozenset[str]:
+        """The terms a rewrite may produce on the call's evidence alone: those of the term groups whose
+        topic the talk around names (``lexicon.topic_words``; a question about the money's use allows
+        理财 and 还款, not 厂房: 大床房 stays). Cached: the same call context serves every turn."""
+        found = self._weak_cache.get(context)
+        if found is None:
+            named = [terms for names, terms in self._groups if any(word in context for word in names)]
+            found = frozenset().union(*named) if named else frozenset()
+            if len(self._weak_cache) > 1024:
+                self._weak_cache.clear()
+            self._weak_cache[context] = found
+        return found
 
     def cues_in(self, text: str) -> set[str]:
         """The domain terms and fixed phrases ``text`` names."""
@@ -251,16 +270,18 @@ class TermCorrector:
         turns before and after it), where a domain term counts as evidence too.
         """
         about_loan = self.has_cue(context) if context else False
+        # the topic may be named around the utterance or in its own words (房子 in 房子没有再比压给别人)
+        weak = self.weak_targets(context) | self.weak_targets(text) if about_loan else frozenset()
         written = text
         heard: list[Correction] = []
         withheld = 0
         if self._homophones is not None:
             found = self._homophones.correct(text)[1]
-            text, heard = self._with_evidence(text, found, about_loan)
+            text, heard = self._with_evidence(text, found, about_loan, None)
             withheld += len(found) - len(heard)
         text, phrased = self._phrases.correct(text)
         found = self._correct_terms(text)[1]
-        text, corrections = self._with_evidence(text, found, about_loan)
+        text, corrections = self._with_evidence(text, found, about_loan, weak)
         withheld += len(found) - len(corrections)
         if not about_loan:
             if len(self._withheld) > 4096:
@@ -280,19 +301,21 @@ class TermCorrector:
         fixed += [Correction(at, at + 1, heard, "幺") for at, heard in ones]
         return text, sorted(corrections + fixed, key=lambda c: c.start)
 
-    def _with_evidence(self, text: str, found: list[Correction], about_loan: bool) -> tuple[str, list[Correction]]:
+    def _with_evidence(self, text: str, found: list[Correction], about_loan: bool,
+                       weak: frozenset[str] | None) -> tuple[str, list[Correction]]:
         """``text`` with those of ``found`` (same-length rewrites of it) that have evidence applied."""
         if not found:
             return text, []
         inside = self._word_boundaries(text)
         inside_any = self._word_boundaries(text, min_freq=-1) if about_loan else set()  # any dictionary word
-        kept = [c for c in found if self._has_evidence(text, c, inside, inside_any, about_loan)]
+        kept = [c for c in found if self._has_evidence(text, c, inside, inside_any, about_loan, weak)]
         out = list(text)
         for c in kept:
             out[c.start : c.end] = list(c.corrected)
         return "".join(out), kept
 
-    def _has_evidence(self, text: str, c: Correction, inside: set[int], inside_any: set[int], about_loan: bool) -> bool:
+    def _has_evidence(self, text: str, c: Correction, inside: set[int], inside_any: set[int], about_loan: bool,
+                      weak: frozenset[str] | None) -> bool:
         """Sound alone is not enough: 露营 is no 录音, 衷心 no 中心, 我和同事 no 我合同事.
 
         Evidence, strongest first: one of the term's collocations next to it
@@ -304,7 +327,10 @@ class TermCorrector:
         the loan elsewhere in the call (``about_loan``) is weaker evidence: it
         allows a rewrite only where what is written is no dictionary word at
         all and cuts none (环款 → 还款 in a follow-up call, but not 读后 → 贷后
-        or 虚惊一场 → 虚经营场).
+        or 虚惊一场 → 虚经营场), and a term rewrite only to a term of a topic
+        the talk names (``weak``; None for the homophone stage's everyday
+        domain words: 场资 → 厂子, 小带 → 小贷): 大床房 stays after a question
+        about the money's use.
         """
         if self._in_context(text, c.start, c.end, c.corrected):
             return True
@@ -316,7 +342,11 @@ class TermCorrector:
         if self.has_cue(text[: c.start] + "|" + text[c.end :]):
             return True
         cuts_a_word = self._splits_a_word(inside_any, c.start, c.end) and not long_term
-        return about_loan and c.original not in self._word_freq and not cuts_a_word
+        if weak is None:  # an everyday word of the domain: 厂子, 小贷 yes, 现在, 医院 no
+            in_topic = self._homophones is None or self._homophones.domain_lift(c.corrected) >= DOMAIN_LIFT
+        else:
+            in_topic = c.corrected in weak
+        return about_loan and in_topic and c.original not in self._word_freq and not cuts_a_word
 
     def _correct_terms(self, text: str) -> tuple[str, list[Correction]]:
         if not text:
