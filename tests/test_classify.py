@@ -380,16 +380,17 @@ def test_predict_many_equals_predict_per_fact() -> None:
 
 
 def test_the_linear_shortcut_equals_scikit_learns_predict_proba() -> None:
-    """predict_many skips scikit-learn's per-call validation; the probabilities must not move."""
+    """Run time computes the shipped pipelines as arrays (no scikit-learn); the probabilities must not move."""
     import numpy as np
 
-    loaded = load_classifiers(SHIPPED, arrays=False)
+    reference = load_classifiers(SHIPPED, arrays=False)
+    shortcut = load_classifiers(SHIPPED)
+    assert type(shortcut).__name__ == "LinearClassifiers"  # the shipped models take the shortcut
     texts = [make_input("请问贷款资金用在哪里了？", answer) for answer in (
         "都拿去进货了", "买了点股票，亏了", "房子租出去了", "厂子停了半年了", "", "嗯", "还款没问题，工程按期推进")]
-    hashed = loaded.models["fund_use"].named_steps["hash"].transform(texts)
+    predicted = shortcut.predict_many(list(FACTS), texts)
     for fact in FACTS:
-        model = loaded.models[fact]
-        shortcut = classify._linear_tail(model)
-        assert shortcut is not None, fact  # the shipped pipeline takes the shortcut
-        assert np.allclose(shortcut(hashed), model.predict_proba(texts), rtol=0, atol=1e-12), fact
-    assert [p[0] for p in loaded.predict_many(list(FACTS), texts)["fund_use"]] == list(loaded.models["fund_use"].predict(texts))
+        model = reference.models[fact]
+        proba = np.array([[dist[str(c)] for c in model.classes_] for _, _, dist in predicted[fact]])
+        assert np.allclose(proba, model.predict_proba(texts), rtol=0, atol=1e-12), fact
+    assert [p[0] for p in predicted["fund_use"]] == list(reference.models["fund_use"].predict(texts))

@@ -48,7 +48,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -230,11 +230,12 @@ class FactClassifiers:
         return self._predictions(self.models[fact], self.models[fact].predict_proba(list(inputs)))
 
     def predict_many(self, facts: list[str], inputs: list[str]) -> dict[str, list[Prediction]]:
-        """Several facts on the same inputs, hashing the n-grams once (every model shares the hasher)."""
-        if not inputs:
-            return {fact: [] for fact in facts}
-        hashed = self.models[facts[0]].named_steps["hash"].transform(list(inputs))
-        return {fact: self._predictions(self.models[fact], _proba_after_hashing(self.models[fact], hashed)) for fact in facts}
+        """Several facts on the same inputs: scikit-learn's own ``predict_proba`` per fact.
+
+        The reference the array path (``pipeline.facts.linear``, what run time
+        uses) is tested against, and the path of model folders without an export.
+        """
+        return {fact: self.predict(fact, inputs) for fact in facts}
 
     @staticmethod
     def _predictions(model: Any, proba: Any) -> list[Prediction]:
@@ -245,58 +246,6 @@ class FactClassifiers:
             best = int(np.argmax(row))
             out.append((classes[best], float(row[best]), dist))
         return out
-
-
-def _proba_after_hashing(model: Any, hashed: Any) -> Any:
-    """The pipeline's steps after the hasher, called directly: slicing a Pipeline per call
-    (model[1:]) rebuilds and re-validates it, a third of the text stages' classifier time."""
-    linear = _linear_tail(model)
-    if linear is not None:
-        return linear(hashed)
-    features = hashed
-    for _name, step in model.steps[1:-1]:
-        features = step.transform(features)
-    return model.steps[-1][1].predict_proba(features)
-
-
-def _linear_tail(model: Any) -> Callable[[Any], np.ndarray] | None:
-    """The shipped tail (column filter, sublinear tf-idf without norm, multinomial logistic
-    regression) as a few array operations, or None for any other pipeline.
-
-    Why: scikit-learn validates its input on every ``transform`` and ``predict_proba``
-    (dataframe checks, dtype checks): on a call's dozen short turns that was 30% of the
-    text stages' time for arithmetic worth microseconds. The same formulas as
-    ``TfidfTransformer.transform`` and ``LogisticRegression.predict_proba``
-    (softmax of the decision function); ``tests/test_classify.py`` compares them.
-    """
-    cached = model.__dict__.get("_huifang_linear", False)
-    if cached is not False:
-        return cached
-    linear = None
-    steps = [step for _name, step in model.steps[1:]]
-    from pipeline.facts.doc_freq import DocFreqFilter
-
-    if len(steps) == 3 and isinstance(steps[0], DocFreqFilter):
-        from sklearn.feature_extraction.text import TfidfTransformer
-        from sklearn.linear_model import LogisticRegression
-
-        column_filter, tfidf, logreg = steps
-        if (isinstance(tfidf, TfidfTransformer) and isinstance(logreg, LogisticRegression) and tfidf.sublinear_tf
-                and tfidf.norm is None and hasattr(tfidf, "idf_") and logreg.coef_.shape[0] > 2):
-            idf, weights, intercept = np.asarray(tfidf.idf_), np.ascontiguousarray(logreg.coef_.T), np.asarray(logreg.intercept_)
-
-            def linear(hashed: Any) -> np.ndarray:
-                features = column_filter.remap(hashed).tocsr(copy=True)
-                np.log(features.data, out=features.data)
-                features.data += 1.0
-                features.data *= idf[features.indices]
-                scores = np.asarray(features @ weights) + intercept
-                scores -= scores.max(axis=1, keepdims=True)
-                np.exp(scores, out=scores)
-                return scores / scores.sum(axis=1, keepdims=True)
-
-    model.__dict__["_huifang_linear"] = linear
-    return linear
 
 
 def _major_minor(version: str) -> str:
@@ -340,10 +289,14 @@ def _verified_file(model_dir: Path, fact: str, info: dict[str, Any]) -> Path:
     expected = info.get("sha256")
     if not expected:
         raise ModelLoadError(f"{path}: no sha256 recorded in metadata")
+    _check_sha256(path, expected)
+    return path
+
+
+def _check_sha256(path: Path, expected: Any) -> None:
     actual = sha256_file(path)
     if actual != expected:
         raise ModelLoadError(f"{path}: sha256 {actual} differs from the recorded {expected}; file changed")
-    return path
 
 
 def _load_one(model_dir: Path, fact: str, info: dict[str, Any]) -> Any:
@@ -403,9 +356,7 @@ def _load_arrays(model_dir: Path, meta: dict[str, Any]) -> Any:
     path = model_dir / str(export.get("file", ""))
     if not path.is_file():
         raise ModelLoadError(f"{path}: array file missing")
-    actual = sha256_file(path)
-    if actual != export.get("sha256"):
-        raise ModelLoadError(f"{path}: sha256 {actual} differs from the recorded {export.get('sha256')}; file changed")
+    _check_sha256(path, export.get("sha256"))
     try:
         n_features, models = read_arrays(path, TARGETS)
     except (ValueError, KeyError, OSError) as exc:

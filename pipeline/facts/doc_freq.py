@@ -33,10 +33,6 @@ class DocFreqFilter(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Any) -> Any:
         """Keep the fitted columns by remapping the few non-zeros (slicing 2^20 columns is slow)."""
-        return self.remap(X)
-
-    def remap(self, X: Any) -> Any:
-        """``transform`` without scikit-learn's output wrapper (called per turn by ``_linear_tail``)."""
         import scipy.sparse as sp
 
         lookup = getattr(self, "_lookup", None)
