@@ -62,6 +62,9 @@ def analyze_call_keeping_raw(call: CallSpec, transcriber, classifiers=None) -> t
     started = time.perf_counter()
     try:
         utterances, duration, details = transcribe_call(call, transcriber, classifiers)
+        wait = getattr(transcriber, "wait_for_text_tables", None)
+        if wait is not None:  # a worker may still be building the text stages' tables (pipeline.batch)
+            wait()
         summary = analyze_transcript(
             utterances, call.row, call_id=call.call_id, duration_s=duration, lexicon=transcriber.lexicon, classifiers=classifiers
         )

@@ -97,27 +97,64 @@ def start_preload(calls: list[CallSpec], settings: Settings, out_dir: Path, forc
 
 
 def _load_worker(settings: Settings) -> Worker:
-    """Whisper, the classifiers and the text stages' tables, then ``gc.freeze()``.
+    """Whisper and the classifiers now; the text stages' tables in a thread while the first calls decode.
 
-    One after another: building them in a thread beside the Whisper load was
-    measured slower (5.6 s against 5.1 s, three fresh processes each: the
-    tables are Python work that only contends for the interpreter). Frozen
-    afterwards, the loaded objects are no longer scanned by every
+    The tables (jieba's dictionary, the sound indexes, the homophone model:
+    about 1 s of Python) are first needed when a decoded segment is corrected,
+    and Whisper's decoding runs in CTranslate2 without holding the
+    interpreter, so building them beside the first decode costs little of
+    either; on a batch of 2-second calls that second was a tenth of the night
+    (issue 17). Calls wait for the tables (``Transcriber.wait_for_text_tables``)
+    before any text stage reads them, so no table is built twice or read half-built.
+    """
+    from pipeline.speech.asr import Transcriber
+
+    classifiers = load_classifiers_if_present()
+    transcriber = Transcriber(settings)
+    transcriber.text_tables = threading.Event()
+    threading.Thread(target=_build_text_tables, args=(classifiers, transcriber.text_tables),
+                     name="huifang-text-tables", daemon=True).start()
+    return Worker(settings, transcriber, classifiers)
+
+
+def _build_text_tables(classifiers, ready: threading.Event) -> None:
+    """The text stages' tables, then the modules that finishing a batch imports, then ``gc.freeze()``.
+
+    Frozen afterwards, the loaded objects are no longer scanned by every
     ``gc.collect()`` (one per decoded file: 0.14 s each with them, issue 17).
+    A failed build is left for the first call, which meets the same error and reports it.
     """
     import gc
 
-    from pipeline.speech.asr import Transcriber
-
     from pipeline.text import readings
 
-    classifiers = load_classifiers_if_present()
-    _warm_text_stages(classifiers)
-    readings.save()  # the sound indexes' readings, for the next process's start
-    worker = Worker(settings, Transcriber(settings), classifiers)
+    try:
+        _warm_text_stages(classifiers)
+        readings.save()  # the sound indexes' readings, for the next process's start
+    except Exception:  # noqa: BLE001 - reported by the first call that needs the tables
+        pass
+    finally:
+        ready.set()
+    try:
+        _import_batch_outputs()
+    except Exception:  # noqa: BLE001 - finish_batch imports them again and reports
+        pass
     gc.collect()
     gc.freeze()
-    return worker
+
+
+def _import_batch_outputs() -> None:
+    """Import what ``finish_batch`` writes with (pyarrow, which imports pandas; openpyxl; the report's
+    compiled templates) while calls decode: half a second of a short batch's end (issue 17)."""
+    import openpyxl  # noqa: F401
+    import pandas  # noqa: F401
+    import pyarrow.parquet  # noqa: F401
+
+    from pipeline.outputs.report import report_environment
+
+    environment = report_environment()
+    for name in environment.list_templates(extensions=["html"]):
+        environment.get_template(name)
 
 
 def _warm_text_stages(classifiers) -> None:

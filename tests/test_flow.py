@@ -274,3 +274,40 @@ def test_eval_of_a_batch_runs_it_and_scores_it(tmp_path, capsys):
     main(["eval", str(batch), "--truth", str(tmp_path / "truth.json"), "--out", str(out), "--no-progress", "--profile", "fast"])
     assert (out / "calls" / "C0023.json").is_file() and (out / "eval.json").is_file()
     assert "call_outcome" in json.dumps(json.loads((out / "eval.json").read_text()))
+
+
+def test_text_tables_are_built_beside_the_first_decode_and_calls_wait_for_them(settings, monkeypatch):
+    """The worker loads Whisper, then builds the text stages' tables in a thread; a correction waits for them."""
+    import threading
+
+    from pipeline import batch
+    from pipeline.speech.asr import Transcriber
+
+    release, started = threading.Event(), threading.Event()
+    built: list[str] = []
+
+    def slow_tables(classifiers, ready):
+        started.set()
+        release.wait(10)
+        built.append("tables")
+        ready.set()
+
+    monkeypatch.setattr(batch, "_build_text_tables", slow_tables)
+    monkeypatch.setattr("pipeline.speech.asr.Transcriber.__init__",
+                        lambda self, s, model=None, lexicon=None: _bare_transcriber(self, s))
+    worker = batch._load_worker(settings)
+    assert started.wait(10) and not worker.transcriber.text_tables.is_set()  # loaded before the tables exist
+    got: list[object] = []
+    reader = threading.Thread(target=lambda: got.append(worker.transcriber.corrector))
+    reader.start()
+    reader.join(0.3)
+    assert reader.is_alive() and not got  # the first correction waits ...
+    release.set()
+    reader.join(10)
+    assert built == ["tables"] and got and got[0] is not None  # ... until the tables are built
+
+
+def _bare_transcriber(self, settings):
+    from pipeline.facts.lexicon import load_lexicon
+
+    self.settings, self.lexicon, self._corrector, self.text_tables = settings, load_lexicon(), None, None

@@ -219,10 +219,20 @@ def test_the_tail_window_is_skipped_and_short_windows_write_few_tokens():
     model.calls.clear()
     result, avg_logprob, _, _ = model.generate_with_fallback(model.encode(window(0.35)), [1, 2], None, Options())
     assert model.calls == [] and result.no_speech_prob == 1.0 and avg_logprob < -1  # the tail: neither encoded nor decoded
+    # After a window that reached the end of the audio (0.35 s of 30), a short one is what Whisper heard there: skipped.
+    result, _, _, _ = model.generate_with_fallback(model.encode(window(2.0)), [1, 2], None, Options())
+    assert model.calls == [] and result.no_speech_prob == 1.0
+    # ... while a longer one is speech it stopped short of: decoded.
+    assert model.generate_with_fallback(model.encode(window(5.0)), [1, 2], None, Options())[0] == "result"
+    model.calls.clear()
+    model.generate_with_fallback(model.encode(window(30.0)), [1, 2], None, Options())
+    model.calls.clear()
+    # After a full window, a short one is new audio: decoded, greedily and with few tokens.
     assert model.generate_with_fallback(model.encode(window(2.0)), [1, 2], None, Options())[0] == "result"
     assert model.calls == ["encode", ("generate", 50)]
     assert model.temperatures == [0.0]  # a short tail is decoded greedily: no sampling fallback
     model.logprob = -1.3  # and a doubtful one is no speech (Whisper heard most of it in the window before)
+    model.generate_with_fallback(model.encode(window(30.0)), [1, 2], None, Options())
     result, avg_logprob, _, _ = model.generate_with_fallback(model.encode(window(2.0)), [1, 2], None, Options())
     assert result.no_speech_prob == 1.0 and avg_logprob < -1
     model.calls.clear()
