@@ -198,37 +198,51 @@ def main(argv: list[str] | None = None) -> int:
         ms.show_pinyin(voice, [t["text"] for c in calls.values() for t in c["turns"]])
         return 0
 
-    audio_dir = args.out / "audio"
+    truth_calls = render_batch(args.out, calls, VOICED, voice, args.seed, {c for c in args.only.split(",") if c}, render_spec, truth_entry)
+    return report(args.out, truth_calls)
+
+
+def render_batch(out: Path, calls: dict, voiced: dict, voice, seed: int, only: set[str], render, entry) -> dict:
+    """Voice ``calls`` as laid out in ``voiced`` into ``out`` (audio/, manifest.csv, truth.json); returns the truth.
+
+    ``render(call, cfg)`` gives make_sample's spec of a call, ``entry(call, cfg, spec, rendered)`` its truth; with ``only``, the other calls already
+    in ``out`` are kept as they are. Shared with scripts/voice_dev.py.
+    """
+    audio_dir = out / "audio"
     audio_dir.mkdir(parents=True, exist_ok=True)
-    truth_path = args.out / "truth.json"
+    truth_path = out / "truth.json"
     old = json.loads(truth_path.read_text(encoding="utf-8"))["calls"] if truth_path.exists() else {}
-    only = {c for c in args.only.split(",") if c}
     truth_calls = {}
-    for cid, cfg in VOICED.items():
+    for cid, cfg in voiced.items():
         if only and cid not in only and cid in old:
             truth_calls[cid] = old[cid]
             continue
-        spec = render_spec(calls[cid], cfg)
-        rendered = ms.render_call(spec, voice, args.seed, audio_dir)
-        truth_calls[cid] = truth_entry(calls[cid], cfg, spec, rendered)
+        spec = render(calls[cid], cfg)
+        rendered = ms.render_call(spec, voice, seed, audio_dir)
+        truth_calls[cid] = entry(calls[cid], cfg, spec, rendered)
         print(f"{cid}: {rendered['duration_s']:6.2f} s  {truth_calls[cid]['audio_path']}", flush=True)
     keep = {Path(t["audio_path"]).name for t in truth_calls.values()}
     for p in audio_dir.iterdir():
         if p.name not in keep:
             p.unlink()
-    with open(args.out / "manifest.csv", "w", encoding="utf-8", newline="") as fh:
+    with open(out / "manifest.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["call_id", "audio_path", "loan_id", "borrower_name", "called_at", "loan_amount",
                     "loan_purpose", "collateral", "agent_channel"])
-        for cid, cfg in VOICED.items():
+        for cid, cfg in voiced.items():
             m = calls[cid]["manifest"]
-            w.writerow([cid, truth_calls[cid]["audio_path"], m["loan_id"], m["borrower_name"], m["called_at"],
-                        m["loan_amount"], m["loan_purpose"], m["collateral"], manifest_agent_channel(cfg)])
-    truth_path.write_text(json.dumps({"schema_version": 2, "seed": args.seed, "calls": truth_calls},
+            w.writerow([cid, truth_calls[cid]["audio_path"], m["loan_id"], m.get("borrower_name", ""), m.get("called_at", ""),
+                        m.get("loan_amount", ""), m["loan_purpose"], m["collateral"], manifest_agent_channel(cfg)])
+    truth_path.write_text(json.dumps({"schema_version": 2, "seed": seed, "calls": truth_calls},
                                      ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    problems = check(args.out, truth_calls)
+    return truth_calls
+
+
+def report(out: Path, truth_calls: dict) -> int:
+    """Check the batch, print its size; 1 when a check failed."""
+    problems = check(out, truth_calls)
     total = sum(t["duration_s"] for t in truth_calls.values())
-    size = sum(p.stat().st_size for p in args.out.rglob("*") if p.is_file())
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     print(f"{len(truth_calls)} calls, {total:.1f} s of audio, {size / 1e6:.2f} MB")
     if problems:
         print("PROBLEMS:\n" + "\n".join(problems), file=sys.stderr)
