@@ -189,3 +189,59 @@ def test_first_char_prefilter_never_skips_a_match():
         for rule in lexicon.rules:
             if rule.first_chars is not None and rule.first_chars.isdisjoint(present):
                 assert not any(m.end() > m.start() for m in rule.pattern.finditer(text)), (rule.id, text)
+
+
+def run_heard(*turns: tuple[str, str, float], manifest: dict | None = None) -> dict:
+    """Like ``run``, with the speaker confidence the mono attribution gave each turn (speaker, text, confidence)."""
+    utterances = [Utterance(start=4.0 * i, end=4.0 * i + 3.5, speaker=s, text=t, raw_text=t, norm_text=t, speaker_confidence=c)
+                  for i, (s, t, c) in enumerate(turns)]
+    return analyze_transcript(utterances, manifest or MANIFEST, call_id="G2", duration_s=4.0 * len(turns))
+
+
+def test_recording_notice_split_onto_the_borrowers_side_still_counts_when_that_is_doubtful():
+    """Whisper cut the agent's opening at a pause and the mono attribution gave 通话会录音 to the borrower, unsure."""
+    turns = [("agent", "您好，这边是农商银行贷后回访，", 0.95), ("customer", "通话会录音，", 0.66),
+             ("agent", "请问是宋建平先生吗？", 0.99), ("customer", "是我。", 0.97)]
+    summary = run_heard(*turns)
+    assert summary["agent_compliance"]["recording_disclosed"] is True
+    assert "AGENT_NONCOMPLIANCE" not in codes(summary)
+    # Sure that the borrower said it, or a borrower asking whether the call is recorded: not the agent's notice.
+    sure = run_heard(turns[0], ("customer", "通话会录音，", 0.95), *turns[2:])
+    asked = run_heard(turns[0], ("customer", "你们通话会录音吗？", 0.66), *turns[2:])
+    for summary in (sure, asked):
+        assert summary["agent_compliance"]["recording_disclosed"] is False
+    # Transcripts given with their speakers (confidence not estimated) are taken as they are.
+    assert run(*[(s, t) for s, t, _ in turns])["agent_compliance"]["recording_disclosed"] is False
+
+
+def test_doubtful_borrower_words_never_become_the_agents_insult():
+    turns = [OPENING + (0.99,), ("customer", "你们这些骗子，滚。", 0.62)]
+    summary = run_heard(*turns)
+    assert summary["agent_compliance"]["prohibited_language"] == []
+    assert summary["conduct_level"] == "none"
+
+
+@pytest.mark.parametrize("question", ["您好，银行贷后回访，通话录音，请问是宋建平先生", "请问是宋建军先生北人慢"])
+def test_identity_asked_with_a_title_without_its_question_word(question):
+    """A mono split took the 吗 into the next turn, or Whisper misheard 本人吗: 请问是…先生 still asks who is there."""
+    summary = run(("agent", question), ("customer", "对，是我。"), ("agent", "每个月还款有压力吗？"), ("customer", "没有。"),
+                  manifest={**MANIFEST, "borrower_name": ""})
+    assert summary["agent_compliance"]["identity_verified"] is True
+    # A greeting with a title is not a check.
+    greeted = run(("agent", "宋先生您好，银行贷后回访，通话录音。"), ("customer", "你好。"), manifest={**MANIFEST, "borrower_name": ""})
+    assert greeted["agent_compliance"]["identity_verified"] is False
+
+
+def test_hai_hao_answers_a_trouble_question_but_not_hai_hao_ji():
+    fine = run(OPENING, ("customer", "对，是我，您说吧。"), ("agent", "每个月还款压力大吗？"), ("customer", "还好。"))
+    assert fact(fine, "repayment_ability")["value"] == "normal"
+    owed = run(OPENING, ("customer", "对，是我，您说吧。"), ("agent", "每个月还款压力大吗？"), ("customer", "还好几万没还上呢，挺难的。"))
+    assert fact(owed, "repayment_ability")["value"] != "normal"
+
+
+def test_a_fact_read_by_the_classifier_alone_on_a_topic_never_raised_needs_review():
+    from pipeline.facts.extract import FactDecision, review_reasons
+
+    decision = FactDecision("business_operation", 0.81, [3], [], "classifier")
+    assert "unprompted" in review_reasons("fund_use", decision, [], [(3, "business_operation", 0.9)], topic_raised=False)
+    assert "unprompted" not in review_reasons("fund_use", decision, [], [(3, "business_operation", 0.9)], topic_raised=True)

@@ -29,7 +29,8 @@ _AFFIRM = re.compile(r"^(呃|嗯|哎|唉)?[，,\s]*(有|对|是的|是啊|是|�
 _ASKS_USE = re.compile(r"用|花|拿去|挪|投|买|炒|借给|转借|去向|干(什么|啥|嘛)|做(什么|啥)")
 _TROUBLE_Q = re.compile(r"困难|压力|吃力|紧张|问题|逾期|影响|下滑|减少|不好|变化|异常|停")
 _YES_TO_DEBT = {"有", "有的", "有一点", "有点", "对", "对的", "是的", "嗯对", "确实"}
-_FINE_ANSWER = re.compile(r"(没问题|正常|挺好|还行|都好|还可以|好好的|在的|还在|没变|没动|照常|稳定|不错)")
+# 还好 ("it's fine") but not 还好几个月 / 还好多钱 (还 huan: still to repay several ...).
+_FINE_ANSWER = re.compile(r"(没问题|正常|挺好|还行|还好(?![几多久些])|都好|还可以|好好的|在的|还在|没变|没动|照常|稳定|不错)")
 
 # The value that stands for "all is well" in each fact, used when risks are denied.
 NORMAL_VALUE = {
@@ -163,6 +164,8 @@ def _rules_for(lexicon: Lexicon, speaker: str) -> tuple[Rule, ...]:
     """The rules that may match an utterance of this speaker (scope filter done once per lexicon)."""
     if speaker == "unknown-agent-like":
         return tuple(r for r in lexicon.rules if r.scope != "customer")
+    if speaker == "agent-duties":
+        return tuple(r for r in lexicon.rules if r.label in AGENT_DUTY_LABELS)
     return tuple(r for r in lexicon.rules if _in_scope(r, speaker))
 
 
@@ -190,9 +193,31 @@ def match_rules(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]:
             if id(rules) not in duties:  # one rule set per speaker kind: filtered once per call
                 duties[id(rules)] = tuple(r for r in rules if r.label in AGENT_DUTY_LABELS)
             found = _with_sound_reading(text, found, duties[id(rules)], utterances, index, lexicon, duty=True)
+        if doubtful_borrower(utt):  # maybe the agent's: its duties are read too (compliance decides)
+            found += _duty_matches(text, found, lexicon, utterances, index)
         _mark_corrected(found, utt.corrections)
         matches += found
     return drop_covered(matches)
+
+
+# On a mono recording who said a sentence is an estimate (pipeline.speech.speakers). Whisper splits
+# the agent's opening at its pauses, and a fragment such as 通话会录音 can land on the borrower's side;
+# below this confidence such an utterance is also read for the agent's duties (never for prohibited
+# words: a doubt must not make an agent say an insult).
+DOUBTFUL_SPEAKER = 0.8
+
+
+def doubtful_borrower(utt: Utterance) -> bool:
+    """Attributed to the borrower on a mono recording, without much confidence (0: not estimated)."""
+    return utt.speaker == "customer" and utt.channel == "mono" and 0.0 < utt.speaker_confidence < DOUBTFUL_SPEAKER
+
+
+def _duty_matches(text: str, found: list[Match], lexicon: Lexicon, utterances: list[Utterance], index: int) -> list[Match]:
+    rules = _rules_for(lexicon, "agent-duties")
+    duties = _match_text(text, rules, utterances, index)
+    if SOUND_READING and not duties:
+        duties = [m for m in _with_sound_reading(text, list(found), rules, utterances, index, lexicon, duty=True) if m.label in AGENT_DUTY_LABELS]
+    return duties
 
 
 def _match_text(text: str, rules: tuple[Rule, ...], utterances: list[Utterance], index: int) -> list[Match]:
@@ -413,7 +438,8 @@ def review_reasons(fact: str, decision: FactDecision, matches: list[Match], vote
     the classifier reading another value, a normal value only inferred from a
     denied risk), answer_only (the risk is in the agent's words, the borrower
     only said yes), near_denial (the value comes right after the borrower
-    denied something), by_sound (every match was read from words heard
+    denied something), unprompted (the classifier alone, on a topic the
+    agent never raised), by_sound (every match was read from words heard
     otherwise: the sound reading, or a correction when the value is a
     risk), unclear (asked about, and the
     answer was not understood).
@@ -430,6 +456,8 @@ def review_reasons(fact: str, decision: FactDecision, matches: list[Match], vote
         return reasons
     if decision.confidence < REVIEW_BELOW_CONFIDENCE or (decision.method == "classifier" and decision.confidence < 0.8):
         reasons.append("weak")
+    if decision.method == "classifier" and not topic_raised:
+        reasons.append("unprompted")  # read by the classifier alone from words the agent never asked for
     if any(m.hedged for m in decision.matches) or (decision.method == "classifier" and any(_HEDGE_WORDS.search(t) for t in texts)):
         reasons.append("hedged")
     others = {m.value for m in stated if m.value != value and not (m.value == "refused" or value == "refused")}
@@ -463,28 +491,3 @@ _OTHER_DEBT_Q = re.compile(r"(别的|其他|其它|另外|另一家|别家|外�
 def other_debt_question(question: str) -> bool:
     """True for a question about the borrower's other debts that does not ask where this loan's money went."""
     return bool(_OTHER_DEBT_Q.search(question)) and not _ASKS_USE.search(question)
-
-
-# The borrower on the line after someone else answered: 我是…/是我/我就是 (not 我是他爱人).
-_BORROWER_SAYS_SELF = re.compile(r"(?:^|[，。,.！!？?\s喂哎嗯对])(?:我就是|我是|是我|我本人)(?![他她的]|我)")
-_HANDOVER = re.compile(r"稍等|等一下|等等|我(去)?(叫|喊|找)(他|她)|(给|把电话给|电话给)(他|她)|让(他|她)(来)?接|(他|她)来了|叫(他|她)(过来|来)")
-
-
-def borrower_came_on(utterances: list[Utterance], after: int, borrower_name: str = "") -> bool:
-    """True when, after utterance ``after`` (someone else answering), the borrower took the phone.
-
-    Either a later customer turn says who it is (喂，我是宋建平 / 是我，你说),
-    or the person who answered hands over (稍等，我叫他) and the agent then
-    greets the borrower by surname.
-    """
-    surname = borrower_name[:1] if borrower_name else ""
-    handed = False
-    for utt in utterances[after + 1:]:
-        text = utt.text.strip()
-        if utt.speaker in ("customer", "unknown"):
-            if _BORROWER_SAYS_SELF.search(text) or (borrower_name and borrower_name in text and "我" in text):
-                return True
-            handed = handed or bool(_HANDOVER.search(text))
-        elif utt.speaker == "agent" and handed and surname and re.search(re.escape(surname) + r"(先生|女士|总|老板|经理|师傅|哥|姐)", text):
-            return True
-    return False

@@ -6,9 +6,10 @@ counting as unanswered (``outcome_lost_with_audio``).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from pipeline.facts.extract import Match, borrower_came_on
+from pipeline.facts.extract import Match
 from pipeline.facts.lexicon import Lexicon
 from pipeline.speech.speakers import carrier_kind
 from pipeline.speech.transcript import Utterance
@@ -36,6 +37,31 @@ class Outcome:
     value: str  # connected | not_connected | wrong_party
     carrier_message: str | None
     evidence: list[int]
+
+
+# The borrower on the line after someone else answered: 我是…/是我/我就是 (not 我是他爱人).
+_BORROWER_SAYS_SELF = re.compile(r"(?:^|[，。,.！!？?\s喂哎嗯对])(?:我就是|我是|是我|我本人)(?![他她的]|我)")
+_HANDOVER = re.compile(r"稍等|等一下|等等|我(去)?(叫|喊|找)(他|她)|(给|把电话给|电话给)(他|她)|让(他|她)(来)?接|(他|她)来了|叫(他|她)(过来|来)")
+
+
+def borrower_came_on(utterances: list[Utterance], after: int, borrower_name: str = "") -> bool:
+    """True when, after utterance ``after`` (someone else answering), the borrower took the phone.
+
+    Either a later customer turn says who it is (喂，我是宋建平 / 是我，你说),
+    or the person who answered hands over (稍等，我叫他) and the agent then
+    greets the borrower by surname.
+    """
+    surname = borrower_name[:1] if borrower_name else ""
+    handed = False
+    for utt in utterances[after + 1:]:
+        text = utt.text.strip()
+        if utt.speaker in ("customer", "unknown"):
+            if _BORROWER_SAYS_SELF.search(text) or (borrower_name and borrower_name in text and "我" in text):
+                return True
+            handed = handed or bool(_HANDOVER.search(text))
+        elif utt.speaker == "agent" and handed and surname and re.search(re.escape(surname) + r"(先生|女士|总|老板|经理|师傅|哥|姐)", text):
+            return True
+    return False
 
 
 def decide_outcome(utterances: list[Utterance], matches: list[Match], lexicon: Lexicon, borrower_name: str = "") -> Outcome:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipeline.facts.extract import Match
+from pipeline.facts.extract import Match, doubtful_borrower
 from pipeline.judgement.risk import Flag
 from pipeline.speech.transcript import Utterance
 
@@ -53,6 +53,15 @@ def asks_for_borrower(text: str, borrower_name: str) -> bool:
     return re.search(re.escape(name) + _ASKED, text) is not None
 
 
+# A recording notice in a sentence the mono attribution gave the borrower without much confidence
+# (``doubtful_borrower``) counts when it announces rather than asks: a borrower asks 录音了吗.
+_ASKS = re.compile(r"[吗么嘛？?]|有没有|是不是")
+
+
+def _doubtful_borrower_notice(utterance: Utterance) -> bool:
+    return doubtful_borrower(utterance) and not _ASKS.search(utterance.text)
+
+
 @dataclass
 class Compliance:
     recording_disclosed: bool
@@ -76,6 +85,7 @@ def assess(utterances: list[Utterance], matches: list[Match], facts: dict, manif
     """Check the agent; raises AGENT_NONCOMPLIANCE flags as the contract defines them."""
     agent_matches = [m for m in matches if m.kind == "agent" and utterances[m.utterance].speaker in ("agent", "unknown")]
     recording = [m for m in agent_matches if m.value == "recording_notice"]
+    recording += [m for m in matches if m.kind == "agent" and m.value == "recording_notice" and _doubtful_borrower_notice(utterances[m.utterance])]
     identity = [m for m in agent_matches if m.value == "identity_check"]
     borrower = manifest.get("borrower_name", "")
     identity += [i for i, u in enumerate(utterances) if u.speaker in ("agent", "unknown") and asks_for_borrower(u.text, borrower)]
