@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from pipeline.labels import FACT_VALUES, FACTS  # noqa: E402
 from scripts.training_augment import AUG_WEIGHTS, Homophones, build_augmented  # noqa: E402
-from scripts.training_builders import (agent_echo, agent_summary, agent_turn, multi_fact,  # noqa: E402
+from scripts.training_builders import (agent_echo, agent_opening, agent_summary, agent_turn, multi_fact,  # noqa: E402
                                        negation_answer, neutral_customer, parse_handwritten, short_answer,
                                        topic_answer, uninformative_answer)
 from scripts.training_families import family_examples  # noqa: E402
@@ -59,6 +59,7 @@ PLAN = {
     "agent": 420,
     "agent_echo": 120,
     "agent_summary": 90,
+    "agent_opening": 300,
 }
 
 
@@ -79,6 +80,10 @@ def build_originals(rng: random.Random) -> list[Example]:
         out += [maker(rng) for _ in range(PLAN[key])]
     # Paraphrase families with large slot vocabularies (scripts/training_families.py), own random stream.
     out += family_examples(random.Random(rng.random()), QUESTIONS)
+    # The agent's opening, whole and in the parts Whisper cuts it into: last, with its own random
+    # stream, so the rows above stay exactly as they were.
+    opening = random.Random(rng.random())
+    out += [agent_opening(opening) for _ in range(PLAN["agent_opening"])]
     return out
 
 
@@ -127,7 +132,10 @@ def write_jsonl(examples: list[Example], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as fh:
         for ex in examples:
-            fh.write(json.dumps({k: ex[k] for k in FIELD_ORDER}, ensure_ascii=False) + "\n")
+            row = {k: ex[k] for k in FIELD_ORDER}
+            if ex.get("only"):  # a row for one target only (the agent's opening: the speaker model)
+                row["only"] = ex["only"]
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def check_coverage(examples: list[Example], minimum: int = 40) -> None:

@@ -16,7 +16,7 @@ from scripts.training_phrases import (ACK_BY_KIND, ACK_REFUSED, ACKS, ADMIT, AGE
                                       BARE_EXTRA, CLAUSE_JOINERS, CLAUSES, CONFIRM, DEFLECT, DENY, DIALECT,
                                       ECHO_FORMS, FACT_JOINERS, FILLERS_POST, FILLERS_PRE, GENERIC_QUESTIONS,
                                       GOOD_VALUES, HEDGES, IDENTITY_QUESTIONS, NEGATIONS, NEUTRAL_CUSTOMER, NM,
-                                      NOTHING_TO_ADD, QUESTIONS, SHORT, SHORT_ANSWERS, SUMMARY_LEADS, Example,
+                                      NOTHING_TO_ADD, OPENING_PARTS, QUESTIONS, SHORT, SHORT_ANSWERS, SUMMARY_LEADS, Example,
                                       Labels, fill, labels)
 
 
@@ -185,6 +185,22 @@ def agent_turn(rng: random.Random) -> Example:
     else:
         text = fill(rng.choice(AGENT_OTHER), rng)
     return example("agent", "", text, labels(), "template")
+
+
+def agent_opening(rng: random.Random) -> Example:
+    """The agent's opening, whole or one part of it: Whisper cuts an opening at its pauses, and on a
+    mono call each part is attributed alone (银行回访 and 通话会录音 were read as the borrower's)."""
+    parts = [fill(rng.choice(pool), rng) for pool in OPENING_PARTS if rng.random() < 0.7]
+    if not parts:
+        parts = [fill(rng.choice(OPENING_PARTS[1]), rng)]
+    if len(parts) > 1 and rng.random() < 0.5:
+        # One part alone, but never the greeting: a borrower answers 喂，您好 just as often.
+        parts = [rng.choice(parts[1:] if parts[0] in OPENING_PARTS[0] else parts)]
+    text = "".join(parts)
+    if rng.random() < 0.3:
+        text = re.sub(r"[，。？]", " ", text).strip()  # Whisper often leaves punctuation out
+    # For the speaker model only: an opening says no fact, and the fact models keep their rows.
+    return {**example("agent", "", text, labels(), "template"), "only": "speaker"}
 
 
 def agent_echo(rng: random.Random) -> Example:

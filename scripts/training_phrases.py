@@ -161,6 +161,7 @@ QUESTIONS: dict[str, dict[str, list[str]]] = {
 GENERIC_QUESTIONS = _questions["generic"]
 IDENTITY_QUESTIONS = _questions["identity"]
 AGENT_OTHER = _questions["agent_other"]
+OPENING_PARTS = [_questions[k] for k in ("opening_greeting", "opening_caller", "opening_notice", "opening_ask")]
 AGENT_LEAD, ECHO_FORMS, SUMMARY_LEADS = _questions["agent_lead"], _questions["echo_forms"], _questions["summary_leads"]
 
 AGENT_FACTS: dict[str, list[tuple[str, str]]] = {}

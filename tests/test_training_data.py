@@ -63,3 +63,16 @@ def test_every_slot_used_in_a_phrase_has_a_pool() -> None:
             used |= set(re.findall(r"\{(\w+)\}", text))
     assert len(used) > 20, "no slots found: is the pattern broken?"
     assert not used - known, f"slots with no pool: {sorted(used - known)}"
+
+
+def test_openings_train_the_speaker_model_only() -> None:
+    """The agent's openings (whole and cut at pauses) are marked for the speaker model; the fact models never see them."""
+    from pipeline.facts.training import SPEAKER, load_dataset
+
+    data = load_dataset(TRAINING / "utterances.jsonl")
+    openings = [t for t, o in zip(data.bare_inputs, data.only) if o == "speaker"]
+    assert len(openings) >= 300 and any("录音" in t for t in openings) and any("回访" in t for t in openings)
+    speaker, fund = data.for_target(SPEAKER), data.for_target("fund_use")
+    assert len(speaker.inputs) == len(data.inputs)
+    assert len(fund.inputs) == len(data.inputs) - len(openings) and "speaker" not in fund.only
+    assert len(fund.labels["fund_use"]) == len(fund.inputs) == len(fund.groups)

@@ -66,9 +66,20 @@ class Dataset:
     augmented: list[bool] = field(default_factory=list)
     bare_inputs: list[str] = field(default_factory=list)  # the utterance without its question
 
+    only: list[str] = field(default_factory=list)  # "" or the one target a row is for
+
     def inputs_for(self, target: str) -> list[str]:
         """The speaker model must not see the question: only borrower rows have one."""
         return self.bare_inputs if target == SPEAKER else self.inputs
+
+    def for_target(self, target: str) -> "Dataset":
+        """The rows ``target`` is trained on: all but those marked for another target only."""
+        if not any(self.only):
+            return self
+        keep = [i for i, o in enumerate(self.only) if not o or o == target]
+        pick = lambda values: [values[i] for i in keep] if values else []  # noqa: E731
+        return Dataset(pick(self.inputs), {t: pick(v) for t, v in self.labels.items()}, pick(self.groups), pick(self.sources),
+                       pick(self.augmented), pick(self.bare_inputs), pick(self.only))
 
 
 def load_dataset(path: Path) -> Dataset:
@@ -79,6 +90,7 @@ def load_dataset(path: Path) -> Dataset:
     groups: list[str] = []
     sources: list[str] = []
     augmented: list[bool] = []
+    only: list[str] = []
     with Path(path).open(encoding="utf-8") as fh:
         for line in fh:
             if not line.strip():
@@ -92,7 +104,8 @@ def load_dataset(path: Path) -> Dataset:
             groups.append(row.get("orig_id") or str(row["id"]).split("~")[0])
             sources.append(str(row.get("source", "")))
             augmented.append(bool(row.get("augmented", False)))
-    return Dataset(inputs, labels, groups, sources, augmented, bare_inputs)
+            only.append(str(row.get("only", "")))
+    return Dataset(inputs, labels, groups, sources, augmented, bare_inputs, only)
 
 
 def _check_labels(data: Dataset) -> None:
@@ -256,6 +269,7 @@ def export_directory(model_dir: Path) -> dict[str, Any]:
 def _train_fact(data: Dataset, fact: str, out_dir: Path, *, seed: int, cv_folds: int,
                 heldout: Dataset | None = None, fitted: dict[str, Any] | None = None) -> dict[str, Any]:
     """CV scores, final fit and file for one fact (the fitted model also goes into ``fitted``)."""
+    data = data.for_target(fact)
     y = data.labels[fact]
     info: dict[str, Any] = {"classes": list(TARGET_VALUES[fact]),
                             "n_per_class": {v: y.count(v) for v in TARGET_VALUES[fact]}}
