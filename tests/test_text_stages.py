@@ -146,6 +146,25 @@ def test_carrier_message_with_a_confusable_sound_after_its_opening(lexicon):
     assert carrier_kind("我们这边评级还行", lexicon) is None  # no carrier opening: a borrower's words
 
 
+def test_pieces_of_a_carrier_message_beside_it_are_the_carriers(lexicon):
+    """Whisper cut 对不起，您拨打的…，请您稍后再播 at its pauses: the pieces beside the message are the carrier's;
+    the same words away from any carrier message stay a person's (a borrower says 稍后再打)."""
+    from pipeline.speech.speakers import mark_system
+
+    def turns(*spans):
+        return [Utterance(start=a, end=b, speaker="unknown", text=t) for a, b, t in spans]
+
+    cut = turns((4.8, 5.4, "对不起，"), (6.0, 8.9, "您所拨叫的号码暂时无法接通。"), (9.3, 10.1, "请您稍后再播。"))
+    mark_system(cut, lexicon)
+    assert [u.speaker for u in cut] == ["system"] * 3
+    apart = turns((0.5, 1.5, "喂，哪位？"), (2.0, 3.0, "对不起，"), (3.4, 4.6, "我开车呢，稍后再打吧。"))
+    mark_system(apart, lexicon)
+    assert [u.speaker for u in apart] == ["unknown"] * 3
+    far = turns((0.0, 2.9, "您拨打的电话暂时无法接通"), (6.0, 7.0, "对不起，"))
+    mark_system(far, lexicon)
+    assert [u.speaker for u in far] == ["system", "unknown"]
+
+
 def test_wrong_party():
     summary = call(("agent", "您好，请问是赵六先生吗？我是农商银行的。"), ("customer", "我是他爱人，他出去了不在家。"), ("agent", "好的，那我晚点再打。"))
     assert summary["call_outcome"] == "wrong_party"

@@ -140,11 +140,38 @@ def agent_score(text: str, lexicon: Lexicon) -> float:
     return score
 
 
+# A carrier message cut at its pauses: a short piece right beside a recognised one is the carrier's
+# too when it sounds like part of one (对不起，| 请您稍后再播: the keys of carrier_intro, its
+# piece_keys, or a message's keys). Alone such a piece proves nothing: a borrower says 稍后再打.
+CARRIER_PIECE_GAP_S = 1.5
+
+
 def mark_system(utterances: list[Utterance], lexicon: Lexicon) -> None:
     for utt in utterances:
         if carrier_kind(utt.text, lexicon):
             utt.speaker = "system"
             utt.speaker_confidence = 0.9
+    changed = True
+    while changed:
+        changed = False
+        for index, utt in enumerate(utterances):
+            if utt.speaker == "system" or not _carrier_piece(utt.text, lexicon):
+                continue
+            beside = [u for u in utterances[max(0, index - 1):index + 2] if u is not utt and u.speaker == "system"]
+            if any(min(abs(u.start - utt.end), abs(utt.start - u.end)) < CARRIER_PIECE_GAP_S for u in beside):
+                utt.speaker, utt.speaker_confidence, changed = "system", 0.8, True
+
+
+def _carrier_piece(text: str, lexicon: Lexicon) -> bool:
+    compact = re.sub(r"\s+", "", text)
+    if not compact or len(compact) > _SHORT_CARRIER_CHARS:
+        return False
+    if "sorry" in compact.lower():
+        return True
+    sound = toneless_pinyin(compact)
+    intro = lexicon.carrier_intro
+    keys = list(intro.get("keys", ())) + list(intro.get("piece_keys", ())) + [k for m in lexicon.carrier_messages for k in m["keys"]]
+    return any(_has_key(sound, k) for k in keys)
 
 
 def detect_agent_channel(by_channel: dict[str, list[Utterance]], lexicon: Lexicon) -> tuple[str, float]:
