@@ -93,12 +93,32 @@ VOICED: dict[str, dict] = {
     "D50": dict(channels=1, fmt="wav/alaw", tones=("ringback", 2), callee=SYSTEM_VOICE),
 }
 
+
+def _rotation(call_ids: list[str]) -> dict[str, dict]:
+    """Layouts for the other 26 dev calls (added 2026-12-02): every fourth two-channel, the rest mono
+    (where attribution goes wrong); agent voice, callee voice and format in rotation."""
+    agents, callees, formats = ["DAF1", "DAM1", "DAF2", "DAM2"], ["DCM1", "DCF1", "DCM2", "DCF2", "DCM3", "DCF3", "DCM4"], ["wav/alaw", "mp3", "wav/pcm16"]
+    layouts = {}
+    for k, call_id in enumerate(call_ids):
+        layout = dict(channels=1, fmt=formats[k % 3], agent=agents[k % 4], callee=callees[k * 3 % 7])
+        if k % 4 == 3:
+            layout.update(channels=2, side="left" if k % 8 == 3 else "right", named=k % 3 == 0)
+        layouts[call_id] = layout
+    return layouts
+
+
+VOICED.update(_rotation([f"D{n:02d}" for n in range(1, 51) if f"D{n:02d}" not in VOICED]))
+
+
 # Readings pypinyin gets wrong in these dialogues (added to make_sample's and voice_eval's fixes),
 # from a --show-pinyin review of 还/行/长/重/得/地/了 and the other polyphones of the VOICED calls.
 DEV_PRON_FIXES = {
     "营得": "ying2 de5", "得想": "dei3 xiang3", "也得": "ye3 dei3",  # pypinyin: de2
     "落在": "la4 zai4",  # left behind (手机落在我这), pypinyin: luo4
     "囤了": "tun2 le5",  # stocked up, pypinyin: dun4
+    # 2026-12-02, for the other 26 calls:
+    "还得上": "huan2 de5 shang4", "车贷在还": "che1 dai4 zai4 huan2", "是会还": "shi4 hui4 huan2",
+    "看得拖": "kan4 dei3 tuo1", "嘛得紧": "ma5 dei3 jin3",
 }
 
 

@@ -245,3 +245,20 @@ def test_a_fact_read_by_the_classifier_alone_on_a_topic_never_raised_needs_revie
     decision = FactDecision("business_operation", 0.81, [3], [], "classifier")
     assert "unprompted" in review_reasons("fund_use", decision, [], [(3, "business_operation", 0.9)], topic_raised=False)
     assert "unprompted" not in review_reasons("fund_use", decision, [], [(3, "business_operation", 0.9)], topic_raised=True)
+
+
+def test_a_denied_risk_heard_again_by_sound_stays_denied():
+    """没有没有，哪敢炒股啊 with the echo misheard (那干炒骨): the sound reading must not turn the denial into an admission."""
+    asked = ("agent", "这笔钱有没有拿去炒股或者买理财？")
+    echoed = run(OPENING, ("customer", "对，是我，您说。"), asked, ("customer", "没有没有，那干炒骨啊，都投在养殖场了，买了一批鸡苗。"))
+    assert fact(echoed, "fund_use")["value"] != "securities_investment" and "FUND_MISUSE" not in codes(echoed)
+    # Said in the borrower's own words after the 没有, the risk stands (and is sent to review).
+    admitted = run(OPENING, ("customer", "对，是我，您说。"), asked, ("customer", "没有，就是买了点股票。"))
+    assert fact(admitted, "fund_use")["value"] == "securities_investment" and fact(admitted, "fund_use")["needs_review"]
+
+
+@pytest.mark.parametrize("question", ["您除了我们行的贷款，还有其他负债卖。", "除了我们这笔，外面还有别的贷款吧"])
+def test_a_question_whose_particle_was_misheard_still_sets_the_topic(question):
+    """Whisper wrote 吗 as 卖 (or the agent asked with a tag 吧, no question mark): 有一个 still answers it."""
+    summary = run(OPENING, ("customer", "对，是我，您说。"), ("agent", question), ("customer", "有一个，额度不大。"))
+    assert "OTHER_DEBT" in codes(summary)

@@ -32,6 +32,7 @@ def extract_facts(utterances: list[Utterance], lexicon: Lexicon, classifiers=Non
     """Matches, outcome and the five facts; a call that was not connected states none of them."""
     matches = match_rules(utterances, lexicon)
     matches += answer_matches(utterances, lexicon)
+    deny_echoes_by_sound(matches)
     outcome = decide_outcome(utterances, matches, lexicon, borrower_name)
     connected = outcome.value == "connected"
     topics = {m.value for m in matches if m.kind == "topic"}
@@ -73,3 +74,18 @@ def classifier_votes(utterances: list[Utterance], classifiers, lexicon: Lexicon)
                 if value != "not_mentioned" and prob >= VOTE_FLOOR:
                     votes[fact].append((i, value, prob))
     return votes
+
+
+def deny_echoes_by_sound(matches: list[Match]) -> None:
+    """An answer that denies a risk the agent asked about (没有没有，哪敢炒股啊) does not admit it by sound.
+
+    When Whisper mishears the echo (那干炒骨), the sound reading finds the risk
+    again without the negator; such a match, found only by sound in the same
+    answer as the denial, is read as denied. A risk said in the answer's own
+    words (没有，就是买了点股票) is left as said.
+    """
+    denied = {(m.utterance, m.label) for m in matches if m.source == "answer" and m.negated}
+    for m in matches:
+        if m.by_sound and not m.negated and m.source != "answer" and (m.utterance, m.label) in denied:
+            m.negated = True
+

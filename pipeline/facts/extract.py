@@ -30,6 +30,8 @@ _ASKS_USE = re.compile(r"用|花|拿去|挪|投|买|炒|借给|转借|去向|干
 _TROUBLE_Q = re.compile(r"困难|压力|吃力|紧张|问题|逾期|影响|下滑|减少|不好|变化|异常|停")
 _YES_TO_DEBT = {"有", "有的", "有一点", "有点", "对", "对的", "是的", "嗯对", "确实"}
 # 还好 ("it's fine") but not 还好几个月 / 还好多钱 (还 huan: still to repay several ...).
+# The agent's question whose 吗 Whisper wrote as another "ma" (负债卖, 跟上码, 本人慢), or a tag 吧.
+_ENDS_AS_ASKED = re.compile(r"[码马卖慢麻吧][。，,.！!？?\s]*$")
 _FINE_ANSWER = re.compile(r"(没问题|正常|挺好|还行|还好(?![几多久些])|都好|还可以|好好的|在的|还在|没变|没动|照常|稳定|不错)")
 
 # The value that stands for "all is well" in each fact, used when risks are denied.
@@ -326,7 +328,7 @@ def answer_matches(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]
     topic_rules = lexicon.rules_of_kind("topic")
     derived: list[Match] = []
     for index, utt in enumerate(utterances):
-        if utt.speaker not in ("agent", "unknown") or not _QUESTION.search(utt.text):
+        if utt.speaker not in ("agent", "unknown") or not (_QUESTION.search(utt.text) or _ENDS_AS_ASKED.search(utt.text)):
             continue
         topics = {r.value for r in topic_rules if r.pattern.search(utt.text)}
         # A question about other debts is not a question about this loan's use:
