@@ -262,3 +262,15 @@ def test_a_question_whose_particle_was_misheard_still_sets_the_topic(question):
     """Whisper wrote 吗 as 卖 (or the agent asked with a tag 吧, no question mark): 有一个 still answers it."""
     summary = run(OPENING, ("customer", "对，是我，您说。"), ("agent", question), ("customer", "有一个，额度不大。"))
     assert "OTHER_DEBT" in codes(summary)
+
+
+def test_a_weak_reading_of_the_all_is_well_value_decides_but_goes_to_review():
+    """Between 0.5 and 0.75 the classifier may read 'normal' (it raises nothing), never a risk or a fund use."""
+    from pipeline.facts.extract import decide_fact
+
+    normal = decide_fact("repayment_ability", [], [(3, "normal", 0.6)], topic_raised=True)
+    assert normal.value == "normal" and normal.needs_review and "weak" in normal.review_reasons
+    risky = decide_fact("repayment_ability", [], [(3, "strained", 0.6)], topic_raised=True)
+    assert risky.value == "not_mentioned" and risky.needs_review
+    use = decide_fact("fund_use", [], [(3, "business_operation", 0.6)], topic_raised=True)
+    assert use.value == "not_mentioned"

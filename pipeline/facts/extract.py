@@ -377,7 +377,8 @@ def decide_fact(fact: str, matches: list[Match], classifier_votes: list[tuple[in
     """
     votes = classifier_votes or []
     own = [m for m in matches if m.kind == fact]
-    decision = _decide(fact, own, [v for v in votes if v[2] >= CLASSIFIER_MIN_PROB], topic_raised)
+    sure = [v for v in votes if v[2] >= CLASSIFIER_MIN_PROB or (fact != "fund_use" and v[1] == NORMAL_VALUE[fact] and v[2] >= NORMAL_MIN_PROB)]
+    decision = _decide(fact, own, sure, topic_raised)
     decision.review_reasons = review_reasons(fact, decision, own, votes, topic_raised, utterances)
     decision.needs_review = bool(decision.review_reasons)
     return decision
@@ -423,6 +424,9 @@ def _decide(fact: str, matches: list[Match], classifier_votes: list[tuple[int, s
 # The classifier decides a fact alone only when it is this sure; weaker
 # readings down to SECOND_OPINION_PROB only send the fact to review.
 CLASSIFIER_MIN_PROB = 0.75
+# ... but the all-is-well value of the facts other than fund use needs only this: read instead of
+# not_mentioned it raises and hides nothing (rules decide first), and it goes to review as ``weak``.
+NORMAL_MIN_PROB = 0.5
 SECOND_OPINION_PROB = 0.5
 VOTE_FLOOR = 0.3  # readings kept at all (for review only below SECOND_OPINION_PROB)
 REVIEW_BELOW_CONFIDENCE = 0.65
