@@ -142,24 +142,8 @@ def with_filled_truth(call: dict) -> dict:
 
 
 def render_spec(call: dict, cfg: dict) -> dict:
-    """voice_eval.render_spec with this batch's voices and a third party of one or more turns."""
-    fmt, _, encoding = cfg["fmt"].partition("/")
-    turns = [dict(t) for t in call["turns"]]
-    if cfg.get("third"):
-        customer = [t for t in turns if t["speaker"] == "customer"]
-        for turn in customer[: cfg.get("third_turns", 1)]:
-            turn["speaker"] = "third"
-    voices = {"agent": cfg.get("agent"), "customer": cfg["callee"], "system": SYSTEM_VOICE, "third": cfg.get("third")}
-    spec = {
-        "call_id": call["call_id"], "turns": turns, "channels": cfg["channels"], "format": fmt,
-        "encoding": encoding or "pcm16", "agent_side": cfg.get("side", "left"),
-        "crosstalk_db": cfg.get("crosstalk"),
-        "voices": {role: dict(VOICES[name], voice=name) for role, name in voices.items() if name},
-    }
-    if cfg.get("tones"):
-        kind, count = cfg["tones"]
-        spec["pre_tones"] = {"kind": "ringback" if kind == "ringback" else "beep", "count": count}
-    return spec
+    """voice_eval.render_spec with this batch's voices (a third party may speak several turns: ``third_turns``)."""
+    return ve.render_spec(call, cfg, voices=VOICES, system_voice=SYSTEM_VOICE)
 
 
 def truth_entry(call: dict, cfg: dict, spec: dict, rendered: dict) -> dict:

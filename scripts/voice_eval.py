@@ -109,19 +109,25 @@ def load_eval_call(call_id: str) -> dict:
         raise SystemExit(f"{path}: cannot read the eval call ({exc})")
 
 
-def render_spec(call: dict, cfg: dict) -> dict:
-    """The call in the shape make_sample.render_call expects (a third party speaks as 'third')."""
+def render_spec(call: dict, cfg: dict, voices: dict | None = None, system_voice: str = "ESYS") -> dict:
+    """The call in the shape make_sample.render_call expects.
+
+    A third party speaks as 'third': the call's first customer turn, or its first
+    ``cfg["third_turns"]``. ``voices``: the batch's voice table (this batch's by default).
+    """
+    table = VOICES if voices is None else voices
     fmt, _, encoding = cfg["fmt"].partition("/")
     turns = [dict(t) for t in call["turns"]]
     if cfg.get("third"):
-        first = next(t for t in turns if t["speaker"] == "customer")
-        first["speaker"] = "third"
-    voices = {"agent": cfg.get("agent"), "customer": cfg["callee"], "system": "ESYS", "third": cfg.get("third")}
+        customer = [t for t in turns if t["speaker"] == "customer"]
+        for turn in customer[: cfg.get("third_turns", 1)]:
+            turn["speaker"] = "third"
+    roles = {"agent": cfg.get("agent"), "customer": cfg["callee"], "system": system_voice, "third": cfg.get("third")}
     spec = {
         "call_id": call["call_id"], "turns": turns, "channels": cfg["channels"], "format": fmt,
         "encoding": encoding or "pcm16", "agent_side": cfg.get("side", "left"),
         "crosstalk_db": cfg.get("crosstalk"),
-        "voices": {role: dict(VOICES[name], voice=name) for role, name in voices.items() if name},
+        "voices": {role: dict(table[name], voice=name) for role, name in roles.items() if name},
     }
     if cfg.get("tones"):
         kind, count = cfg["tones"]

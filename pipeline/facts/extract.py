@@ -29,9 +29,9 @@ _AFFIRM = re.compile(r"^(呃|嗯|哎|唉)?[，,\s]*(有|对|是的|是啊|是|�
 _ASKS_USE = re.compile(r"用|花|拿去|挪|投|买|炒|借给|转借|去向|干(什么|啥|嘛)|做(什么|啥)")
 _TROUBLE_Q = re.compile(r"困难|压力|吃力|紧张|问题|逾期|影响|下滑|减少|不好|变化|异常|停")
 _YES_TO_DEBT = {"有", "有的", "有一点", "有点", "对", "对的", "是的", "嗯对", "确实"}
-# 还好 ("it's fine") but not 还好几个月 / 还好多钱 (还 huan: still to repay several ...).
 # The agent's question whose 吗 Whisper wrote as another "ma" (负债卖, 跟上码, 本人慢), or a tag 吧.
 _ENDS_AS_ASKED = re.compile(r"[码马卖慢麻吧][。，,.！!？?\s]*$")
+# 还好 ("it's fine") but not 还好几个月 / 还好多钱 (还 huan: still to repay several ...).
 _FINE_ANSWER = re.compile(r"(没问题|正常|挺好|还行|还好(?![几多久些])|都好|还可以|好好的|在的|还在|没变|没动|照常|稳定|不错)")
 
 # The value that stands for "all is well" in each fact, used when risks are denied.
@@ -181,7 +181,6 @@ def match_rules(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]:
     transcription's correction rewrote.
     """
     matches: list[Match] = []
-    duties: dict[int, tuple[Rule, ...]] = {}
     for index, utt in enumerate(utterances):
         if utt.speaker == "system":
             continue
@@ -191,12 +190,11 @@ def match_rules(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]:
         found = _match_text(text, rules, utterances, index)
         if SOUND_READING and utt.speaker != "agent" and not agent_like:
             found = _with_sound_reading(text, found, rules, utterances, index, lexicon)
-        elif SOUND_READING and not any(m.label in AGENT_DUTY_LABELS for m in found):
-            if id(rules) not in duties:  # one rule set per speaker kind: filtered once per call
-                duties[id(rules)] = tuple(r for r in rules if r.label in AGENT_DUTY_LABELS)
-            found = _with_sound_reading(text, found, duties[id(rules)], utterances, index, lexicon, duty=True)
+        else:
+            found = _with_duties_by_sound(text, found, lexicon, utterances, index)
         if doubtful_borrower(utt):  # maybe the agent's: its duties are read too (compliance decides)
-            found += _duty_matches(text, found, lexicon, utterances, index)
+            duties = _match_text(text, _rules_for(lexicon, "agent-duties"), utterances, index)
+            found += [m for m in _with_duties_by_sound(text, found + duties, lexicon, utterances, index) if m.label in AGENT_DUTY_LABELS]
         _mark_corrected(found, utt.corrections)
         matches += found
     return drop_covered(matches)
@@ -214,12 +212,11 @@ def doubtful_borrower(utt: Utterance) -> bool:
     return utt.speaker == "customer" and utt.channel == "mono" and 0.0 < utt.speaker_confidence < DOUBTFUL_SPEAKER
 
 
-def _duty_matches(text: str, found: list[Match], lexicon: Lexicon, utterances: list[Utterance], index: int) -> list[Match]:
-    rules = _rules_for(lexicon, "agent-duties")
-    duties = _match_text(text, rules, utterances, index)
-    if SOUND_READING and not duties:
-        duties = [m for m in _with_sound_reading(text, list(found), rules, utterances, index, lexicon, duty=True) if m.label in AGENT_DUTY_LABELS]
-    return duties
+def _with_duties_by_sound(text: str, found: list[Match], lexicon: Lexicon, utterances: list[Utterance], index: int) -> list[Match]:
+    """``found`` plus the agent's duties read by sound, when the words themselves hold none."""
+    if not SOUND_READING or any(m.label in AGENT_DUTY_LABELS for m in found):
+        return found
+    return _with_sound_reading(text, found, _rules_for(lexicon, "agent-duties"), utterances, index, lexicon, duty=True)
 
 
 def _match_text(text: str, rules: tuple[Rule, ...], utterances: list[Utterance], index: int) -> list[Match]:

@@ -148,7 +148,7 @@ def cap_short_windows(model):
         filled = np.flatnonzero(np.any(frames != 0, axis=0))
         state.seconds = (int(filled[-1]) + 1 if len(filled) else 0) / _FRAMES_PER_S
         state.windows = getattr(state, "windows", 0) + 1
-        heard_to_end = state.windows > 1 and getattr(state, "last_partial", False)
+        heard_to_end = getattr(state, "last_partial", False)  # the window before reached the end of the audio
         state.last_partial = len(filled) > 0 and int(filled[-1]) + 1 < _FULL_WINDOW_FRAMES
         if state.windows > 1 and (state.seconds < TAIL_SKIP_S or (heard_to_end and state.seconds < TAIL_GREEDY_S)):
             return None  # generate_capped answers "no speech" without the model
