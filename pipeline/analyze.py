@@ -21,6 +21,7 @@ from pipeline.facts import extract_facts
 from pipeline.facts.lexicon import Lexicon, load_lexicon
 from pipeline.facts.outcome import outcome_lost_with_audio
 from pipeline.judgement import judge
+from pipeline.judgement.risk import proper_use
 from pipeline.manifest import CallSpec
 from pipeline.outputs import call_summary, failed_summary
 from pipeline.outputs.contract_summary import unmasked_transcript
@@ -43,7 +44,7 @@ def analyze_transcript(
     """Every text stage on an attributed transcript; returns the contract summary (without I/O)."""
     lexicon = lexicon or load_lexicon()
     utterances = correct_call(utterances, manifest, lexicon)
-    facts = extract_facts(utterances, lexicon, classifiers, manifest.get("borrower_name", ""))
+    facts = extract_facts(utterances, lexicon, classifiers, manifest.get("borrower_name", ""), proper_use(manifest.get("loan_purpose")))
     judgement = judge(utterances, facts, manifest)
     return call_summary(utterances, manifest, facts, judgement, call_id=call_id, duration_s=duration_s)
 

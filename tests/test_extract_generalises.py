@@ -205,8 +205,12 @@ def test_recording_notice_split_onto_the_borrowers_side_still_counts_when_that_i
     summary = run_heard(*turns)
     assert summary["agent_compliance"]["recording_disclosed"] is True
     assert "AGENT_NONCOMPLIANCE" not in codes(summary)
-    # Sure that the borrower said it, or a borrower asking whether the call is recorded: not the agent's notice.
-    sure = run_heard(turns[0], ("customer", "通话会录音，", 0.95), *turns[2:])
+    # A bare fragment about recording is a piece of the notice even when the attribution was sure:
+    # borrowers do not announce recording (and echo it only after the agent said it).
+    fragment = run_heard(turns[0], ("customer", "通话会录音，", 0.95), *turns[2:])
+    assert fragment["agent_compliance"]["recording_disclosed"] is True
+    # A whole sentence of the borrower's, said surely, or a borrower asking whether the call is recorded: not the agent's notice.
+    sure = run_heard(turns[0], ("customer", "我晓得你们这种电话一般都是录音的。", 0.95), *turns[2:])
     asked = run_heard(turns[0], ("customer", "你们通话会录音吗？", 0.66), *turns[2:])
     for summary in (sure, asked):
         assert summary["agent_compliance"]["recording_disclosed"] is False
@@ -274,3 +278,48 @@ def test_a_weak_reading_of_the_all_is_well_value_decides_but_goes_to_review():
     assert risky.value == "not_mentioned" and risky.needs_review
     use = decide_fact("fund_use", [], [(3, "business_operation", 0.6)], topic_raised=True)
     assert use.value == "not_mentioned"
+
+
+def test_a_phrase_cut_by_a_pause_is_read_across_it():
+    """Whisper split 又开了个门店，装修用掉了一部分 at its pause: the fit-out is the shop's, not the home's."""
+    ask = ("agent", "这笔钱主要用到哪些地方了？")
+    split = run(OPENING, ("customer", "是我。"), ask, ("customer", "上个月在城东又开了个门店，"), ("customer", "装修用掉了一部分，剩下的进了货。"))
+    assert fact(split, "fund_use")["value"] == "business_operation" and "FUND_MISUSE" not in codes(split)
+    # After a full stop the first sentence is finished: nothing is read across it.
+    ended = run(OPENING, ("customer", "是我。"), ask, ("customer", "上个月在城东又开了个门店。"), ("customer", "装修用掉了一部分，剩下的进了货。"))
+    assert fact(ended, "fund_use")["value"] != "business_operation"
+
+
+def test_the_sentence_just_before_gives_a_rules_context_whoever_was_heard_saying_it():
+    """吃紧 needs talk of money nearby; here that talk is the borrower's own first half, cut off at a pause."""
+    summary = run(OPENING, ("customer", "是我。"), ("agent", "最近怎么样？"), ("customer", "月供那块，"), ("customer", "说实话吃紧得很。"))
+    assert fact(summary, "repayment_ability")["value"] == "strained"
+
+
+def test_project_stopped_at_the_site_without_naming_the_project():
+    summary = run(OPENING, ("customer", "是我。"), ("agent", "您那边推进得怎么样？"), ("customer", "审批一直卡着，现场半年没动静了。"))
+    assert fact(summary, "project_progress")["value"] == "suspended" and "PROJECT_RISK" in codes(summary)
+
+
+def test_collateral_taken_by_someone_misheard_is_still_seized():
+    ask = ("agent", "抵押的那个厂房现在怎么样？")
+    seized = run(OPENING, ("customer", "是我。"), ask, ("customer", "厂房叫人家给封了，官司还在打。"))
+    assert fact(seized, "collateral_status")["value"] == "seized"
+    # A monthly payment taken from the account is no seizure.
+    paid = run(OPENING, ("customer", "是我。"), ("agent", "还款正常吗？"), ("customer", "车贷每个月都给扣了，这边也按时扣的。"))
+    assert fact(paid, "collateral_status")["value"] == "not_mentioned"
+
+
+def test_a_weak_reading_of_where_the_money_went_must_be_the_contracts_use_and_asked_for():
+    """A garbled answer to 钱用在哪了: the classifier's weak reading may give the proper use, never a misuse."""
+    from pipeline.facts.extract import decide_fact
+    from pipeline.judgement.risk import proper_use
+
+    weak = [(3, "business_operation", 0.6)]
+    asked = decide_fact("fund_use", [], weak, topic_raised=True, proper_use=proper_use("经营周转"))
+    assert asked.value == "business_operation" and asked.needs_review and "weak" in asked.review_reasons
+    # On a consumer loan business use is not the proper use: a weak reading of it says nothing.
+    assert decide_fact("fund_use", [], weak, topic_raised=True, proper_use=proper_use("消费")).value == "not_mentioned"
+    # Not asked: nothing read weakly.
+    assert decide_fact("fund_use", [], weak, topic_raised=False, proper_use="business_operation").value == "not_mentioned"
+    assert decide_fact("fund_use", [], [(3, "securities_investment", 0.6)], topic_raised=True, proper_use="business_operation").value == "not_mentioned"

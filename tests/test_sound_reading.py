@@ -37,6 +37,7 @@ def test_literal_phrases_expand_optional_parts_and_skip_particles():
     ("剩下的钱我李乐歌才了", "理了个财"),  # same toneless syllables, unknown word written as a rare string
     ("没有没有，哪感炒股啊", "哪敢"),  # one character, same sound and tone
     ("剩下的放在鸡金里了", "基金"),
+    ("房本现在压在点档行那边", "典当行"),  # a word of a long rule (co_repledge), found beside its many alternatives
 ])
 def test_misheard_phrase_is_read_by_sound(heard, read_as):
     reading, spans = sound_reading(heard, load_lexicon())
@@ -143,3 +144,25 @@ def test_readings_are_kept_between_processes_and_a_bad_cache_is_ignored(tmp_path
     readings.toned("回访")
     readings.save()  # nothing written, nothing raised
     assert blocked.is_file() and readings.cache_path().parent == blocked / "cache"
+
+
+def test_every_fact_rule_has_phrases_to_hear():
+    """A rule of many alternatives once expanded past the cap and lost all of them (典当, 二押, 断供 never heard)."""
+    lexicon = load_lexicon()
+    kinds = ("fund_use", "repayment_ability", "collateral_status", "project_progress", "business_condition")
+    silent = [r.id for r in lexicon.rules if r.kind in kinds and r.value != "not_mentioned" and not literal_phrases(r.pattern.pattern)]
+    assert silent == []
+    repledge = next(r for r in lexicon.rules if r.id == "co_repledge")
+    assert {"典当", "二押", "典当行"} <= literal_phrases(repledge.pattern.pattern)
+
+
+@pytest.mark.parametrize("heard, kept", [
+    ("您好，银行贷后回访，本次普通话录音，请问是", "您好，银行贷后回访，本次通话录音，请问是"),
+    ("普通话将进行录音。", "通话将进行录音。"),
+    ("我们这边普通话不太好", "我们这边普通话不太好"),  # 普通话 said, no notice after it
+])
+def test_the_prompts_putonghua_is_taken_out_of_the_recording_notice(heard, kept):
+    from pipeline.speech.guards import prompt_word_in_notice
+
+    assert prompt_word_in_notice(heard, "以下是普通话的句子。") == kept
+    assert prompt_word_in_notice(heard, None) == heard  # no prompt, nothing it could have put there

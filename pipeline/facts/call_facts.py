@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.facts.extract import VOTE_FLOOR, FactDecision, Match, answer_matches, decide_fact, heard_reading, match_rules, other_debt_question
+from pipeline.facts.answers import answer_matches, matches_across_pauses, other_debt_question
+from pipeline.facts.extract import VOTE_FLOOR, FactDecision, Match, decide_fact, drop_covered, heard_reading, match_rules
 from pipeline.facts.lexicon import Lexicon
 from pipeline.facts.outcome import Outcome, decide_outcome
 from pipeline.labels import FACTS
@@ -28,9 +29,13 @@ class CallFacts:
         return self.outcome.value == "connected"
 
 
-def extract_facts(utterances: list[Utterance], lexicon: Lexicon, classifiers=None, borrower_name: str = "") -> CallFacts:
-    """Matches, outcome and the five facts; a call that was not connected states none of them."""
-    matches = match_rules(utterances, lexicon)
+def extract_facts(utterances: list[Utterance], lexicon: Lexicon, classifiers=None, borrower_name: str = "",
+                  proper_use: str | None = None) -> CallFacts:
+    """Matches, outcome and the five facts; a call that was not connected states none of them.
+
+    ``proper_use``: the fund use the loan's contract allows (``judgement.risk.proper_use``), if known.
+    """
+    matches = drop_covered(matches_across_pauses(utterances, match_rules(utterances, lexicon), lexicon))
     matches += answer_matches(utterances, lexicon)
     deny_echoes_by_sound(matches)
     outcome = decide_outcome(utterances, matches, lexicon, borrower_name)
@@ -40,7 +45,7 @@ def extract_facts(utterances: list[Utterance], lexicon: Lexicon, classifiers=Non
     decisions: dict[str, FactDecision] = {}
     for fact in FACTS:
         if connected:
-            decisions[fact] = decide_fact(fact, matches, votes[fact], topic_raised=fact in topics, utterances=utterances)
+            decisions[fact] = decide_fact(fact, matches, votes[fact], topic_raised=fact in topics, utterances=utterances, proper_use=proper_use)
         else:
             decisions[fact] = FactDecision("not_mentioned", 0.95)
     return CallFacts(matches, outcome, decisions)

@@ -1,4 +1,4 @@
-"""Rule matching with negation scope and question-answer pairing, and the fact combiner.
+"""Rule matching with negation scope, and the fact combiner (question-answer pairing: ``answers``).
 
 Each match carries its rule id and character offsets in the utterance text:
 those are the evidence spans reviewers see. Rules decide where they are sure;
@@ -24,15 +24,8 @@ HEDGE_PENALTY = 0.12
 NEGATION_WINDOW = 8
 _QUESTION = re.compile(r"[吗嘛么？?]|有没有|是不是|是否|有无|会不会|能不能|还在不在|没有吧")
 _DENIAL = re.compile(r"^(呃|嗯|哎|那|这个|唉)?[，,\s]*(没有|没|不是|不会|不不|哪有|哪能|哪敢|那可不敢|可不敢|不敢|那没有|肯定没有|绝对没有|没那回事|没这回事|不可能|没有没有|不存在)")
-_AFFIRM = re.compile(r"^(呃|嗯|哎|唉)?[，,\s]*(有|对|是的|是啊|是|对的|没错|嗯对|确实|有的|有一点|有点)")
 # A fund-use question names the use: 用/花/拿去/挪/投 (not only "贷款" or "还").
 _ASKS_USE = re.compile(r"用|花|拿去|挪|投|买|炒|借给|转借|去向|干(什么|啥|嘛)|做(什么|啥)")
-_TROUBLE_Q = re.compile(r"困难|压力|吃力|紧张|问题|逾期|影响|下滑|减少|不好|变化|异常|停")
-_YES_TO_DEBT = {"有", "有的", "有一点", "有点", "对", "对的", "是的", "嗯对", "确实"}
-# The agent's question whose 吗 Whisper wrote as another "ma" (负债卖, 跟上码, 本人慢), or a tag 吧.
-_ENDS_AS_ASKED = re.compile(r"[码马卖慢麻吧][。，,.！!？?\s]*$")
-# 还好 ("it's fine") but not 还好几个月 / 还好多钱 (还 huan: still to repay several ...).
-_FINE_ANSWER = re.compile(r"(没问题|正常|挺好|还行|还好(?![几多久些])|都好|还可以|好好的|在的|还在|没变|没动|照常|稳定|不错)")
 
 # The value that stands for "all is well" in each fact, used when risks are denied.
 NORMAL_VALUE = {
@@ -132,6 +125,10 @@ def _context_ok(rule: Rule, utterances: list[Utterance], index: int) -> bool:
         return True
     if rule.context.search(utterances[index].text):
         return True
+    # The sentence just before, whoever said it: on a mono recording the question, or the
+    # first half of this answer, is often attributed to the wrong side.
+    if index > 0 and utterances[index - 1].speaker != "system" and rule.context.search(utterances[index - 1].text):
+        return True
     for prev in reversed(utterances[max(0, index - 3) : index]):
         if prev.speaker in ("agent", "unknown"):
             return bool(rule.context.search(prev.text))
@@ -150,7 +147,9 @@ _DIALECT_READING = (("莫得", "没有"), ("木有", "没有"), ("没得", "没�
                     ("咱俩", "我们"), ("晓得", "知道"), ("木问题", "没问题"), ("贼拉", "特别"),
                     # Cantonese written as spoken
                     ("咗", "了"), ("嘅", "的"), ("啲", "些"), ("佢", "他"), ("畀", "给"), ("俾", "给"), ("嚟", "来"), ("嗰", "那"),
-                    ("唔", "不"), ("而家", "现在"), ("乜", "啥"), ("咩", "啥"), ("蚀", "亏"), ("揾", "找"), ("攞", "拿"), ("哋", "们"))
+                    ("唔", "不"), ("而家", "现在"), ("乜", "啥"), ("咩", "啥"), ("蚀", "亏"), ("揾", "找"), ("攞", "拿"), ("哋", "们"),
+                    # variant forms the dictionaries allow and Whisper writes
+                    ("定单", "订单"))
 
 
 def dialect_reading(text: str) -> str:
@@ -207,9 +206,21 @@ def match_rules(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]:
 DOUBTFUL_SPEAKER = 0.8
 
 
+# A fragment this short that speaks of recording (通话录音，) is a piece of the agent's notice cut off
+# at a pause, however sure the attribution was: borrowers ask about recording, they do not announce it.
+NOTICE_FRAGMENT_CHARS = 8
+_RECORDING_WORD = re.compile(r"[录路露][音阴]")
+_SPOKEN = re.compile(r"[\u4e00-\u9fff0-9]")
+
+
 def doubtful_borrower(utt: Utterance) -> bool:
-    """Attributed to the borrower on a mono recording, without much confidence (0: not estimated)."""
-    return utt.speaker == "customer" and utt.channel == "mono" and 0.0 < utt.speaker_confidence < DOUBTFUL_SPEAKER
+    """Attributed to the borrower on a mono recording, without much confidence (0: not estimated), or a
+    short fragment about recording."""
+    if utt.speaker != "customer" or utt.channel != "mono" or utt.speaker_confidence <= 0.0:
+        return False  # speakers given with the transcript (confidence 0) are taken as they are
+    if utt.speaker_confidence < DOUBTFUL_SPEAKER:
+        return True
+    return bool(_RECORDING_WORD.search(utt.text)) and len(_SPOKEN.findall(utt.text)) <= NOTICE_FRAGMENT_CHARS
 
 
 def _with_duties_by_sound(text: str, found: list[Match], lexicon: Lexicon, utterances: list[Utterance], index: int) -> list[Match]:
@@ -319,62 +330,21 @@ def drop_covered(matches: list[Match]) -> list[Match]:
     return [m for m in matches if id(m) not in dropped and m.value not in _COVER_ONLY]
 
 
-def answer_matches(utterances: list[Utterance], lexicon: Lexicon) -> list[Match]:
-    """Matches implied by short answers: the agent's question sets the topic, the answer the value."""
-    fact_rules = [r for r in lexicon.rules if r.kind in FACTS]
-    topic_rules = lexicon.rules_of_kind("topic")
-    derived: list[Match] = []
-    for index, utt in enumerate(utterances):
-        if utt.speaker not in ("agent", "unknown") or not (_QUESTION.search(utt.text) or _ENDS_AS_ASKED.search(utt.text)):
-            continue
-        topics = {r.value for r in topic_rules if r.pattern.search(utt.text)}
-        # A question about other debts is not a question about this loan's use:
-        # "有" to "您在别的银行还有贷款吗" says nothing about where this money went.
-        if "fund_use" in topics and not _ASKS_USE.search(utt.text):
-            topics.discard("fund_use")
-        # Only a question on the fact's own topic sets the value a short answer confirms or denies.
-        asked = [(r, m) for r in fact_rules if r.kind in topics for m in [r.pattern.search(utt.text)] if m]
-        answer_index = index + 1
-        while answer_index < len(utterances) and utterances[answer_index].speaker == "system":
-            answer_index += 1
-        if answer_index >= len(utterances) or utterances[answer_index].speaker not in ("customer", "unknown"):
-            continue
-        answer = dialect_reading(utterances[answer_index].text.strip())
-        denial, affirm = _DENIAL.search(answer), _AFFIRM.search(answer)
-        if "other_debt" in topics and affirm and not denial and affirm.group(2) in _YES_TO_DEBT:
-            derived.append(Match("answer_other_debt", "signal:OTHER_DEBT", answer_index, affirm.start(2), affirm.end(2), affirm.group(2), False, "answer"))
-        for rule, found in asked:
-            fact, value = rule.kind, rule.value
-            if value == NORMAL_VALUE.get(fact) or value == "refused":
-                continue
-            if denial:
-                derived.append(Match(rule.id, rule.label, answer_index, denial.start(2), denial.end(2), denial.group(2), True, "answer"))
-            elif affirm and len(answer) <= 12:
-                derived.append(Match(rule.id, rule.label, answer_index, affirm.start(2), affirm.end(2), affirm.group(2), False, "answer"))
-        fine = _FINE_ANSWER.search(answer)
-        # "没有" to "有没有困难/压力大吗/有没有影响" denies the trouble: the normal value, from the answer.
-        if denial and _TROUBLE_Q.search(utt.text):
-            for fact in (topics & set(NORMAL_VALUE)) - {"fund_use"}:
-                derived.append(Match(f"answer_{fact}_denied", f"{fact}:{NORMAL_VALUE[fact]}", answer_index, denial.start(2), denial.end(2), denial.group(2), False, "answer"))
-        if fine and not denial:
-            for fact in topics & set(NORMAL_VALUE):
-                if fact == "fund_use":
-                    continue  # "没问题" does not say where the money went
-                derived.append(Match(f"answer_{fact}", f"{fact}:{NORMAL_VALUE[fact]}", answer_index, fine.start(), fine.end(), fine.group(0), False, "answer"))
-    return derived
-
-
 def decide_fact(fact: str, matches: list[Match], classifier_votes: list[tuple[int, str, float]] | None = None,
-                topic_raised: bool = False, utterances: list[Utterance] | None = None) -> FactDecision:
+                topic_raised: bool = False, utterances: list[Utterance] | None = None, proper_use: str | None = None) -> FactDecision:
     """Decide one fact, then say whether a reviewer should listen (``needs_review``, with its reasons).
 
     ``classifier_votes`` are (utterance, value, probability) readings of the
     classifier; it decides alone only at CLASSIFIER_MIN_PROB or above, weaker
-    readings serve as a second opinion for the review.
+    readings serve as a second opinion for the review. From NORMAL_MIN_PROB it
+    may read the all-is-well value, which raises nothing: for fund use that is
+    ``proper_use``, the use the loan's contract allows, and only when the agent
+    asked where the money went (a garbled answer to that question).
     """
     votes = classifier_votes or []
     own = [m for m in matches if m.kind == fact]
-    sure = [v for v in votes if v[2] >= CLASSIFIER_MIN_PROB or (fact != "fund_use" and v[1] == NORMAL_VALUE[fact] and v[2] >= NORMAL_MIN_PROB)]
+    weak_ok = proper_use if fact == "fund_use" and topic_raised else None if fact == "fund_use" else NORMAL_VALUE[fact]
+    sure = [v for v in votes if v[2] >= CLASSIFIER_MIN_PROB or (weak_ok is not None and v[1] == weak_ok and v[2] >= NORMAL_MIN_PROB)]
     decision = _decide(fact, own, sure, topic_raised)
     decision.review_reasons = review_reasons(fact, decision, own, votes, topic_raised, utterances)
     decision.needs_review = bool(decision.review_reasons)
@@ -486,11 +456,3 @@ def review_reasons(fact: str, decision: FactDecision, matches: list[Match], vote
 
 def _indexes(matches: list[Match]) -> list[int]:
     return sorted({m.utterance for m in matches})
-
-
-_OTHER_DEBT_Q = re.compile(r"(别的|其他|其它|另外|另一家|别家|外面|其他地方|别的地方|别处).{0,8}(贷款|借款|负债|欠款|借钱|贷|网贷|信用卡)|(有没有|是否有|还有没有|有无).{0,6}(贷款|借款|负债|欠款|网贷|信用卡|外债)")
-
-
-def other_debt_question(question: str) -> bool:
-    """True for a question about the borrower's other debts that does not ask where this loan's money went."""
-    return bool(_OTHER_DEBT_Q.search(question)) and not _ASKS_USE.search(question)

@@ -52,8 +52,8 @@ def literal_phrases(pattern: str) -> set[str]:
         results = {""}
         for op, av in items:
             alts = item(op, av)
-            if len(results) * len(alts) > EXPANSION_CAP:
-                alts = {_BREAK}
+            if len(alts) > 4 * EXPANSION_CAP or (len(results) > 1 and len(results) * len(alts) > EXPANSION_CAP):
+                alts = {_BREAK}  # a product of options; one run of alternatives only adds up
             results = {r + a for r in results for a in alts}
         return results
 
@@ -64,10 +64,16 @@ def literal_phrases(pattern: str) -> set[str]:
             chars = {chr(v) for o, v in av if o is c.LITERAL}
             return chars if len(chars) == len(av) and len(chars) <= 12 else {_BREAK}
         if op is c.BRANCH:
+            # Alternatives add up rather than multiply: one that expands too far is cut alone,
+            # so a long rule's short words (典当, 二押) are still heard beside it.
+            found = sorted((seq(branch) for branch in av[1]), key=len)
             out: set[str] = set()
-            for branch in av[1]:
-                out |= seq(branch)
-            return out if len(out) <= EXPANSION_CAP else {_BREAK}
+            for k, phrases in enumerate(found):  # smallest first: the widest alternatives are cut first
+                if len(phrases) > EXPANSION_CAP or len(out) + len(phrases) > 4 * EXPANSION_CAP:
+                    out |= {_BREAK} | {p for rest in found[k + 1:] if len(rest) == 1 for p in rest}
+                    break
+                out |= phrases
+            return out
         if op is c.SUBPATTERN:
             return seq(av[-1])
         if op in (c.MAX_REPEAT, c.MIN_REPEAT):

@@ -54,6 +54,11 @@ def use_fits_purpose(fund_use: str, purpose: str | None) -> bool | None:
     return LOAN_TYPE_ALLOWED_USE[loan_type(purpose)] == fund_use
 
 
+def proper_use(purpose: str | None) -> str:
+    """The fund use a loan of this purpose is for: consumption on consumer and renovation loans, business_operation otherwise."""
+    return LOAN_TYPE_ALLOWED_USE[loan_type(purpose)]
+
+
 # Specific business uses a contract can name. A contract for working capital
 # (经营周转, 流动资金) allows any of them; a contract for equipment does not
 # allow spending the money on wages.

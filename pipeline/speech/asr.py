@@ -24,6 +24,7 @@ from pipeline.speech.guards import (  # noqa: F401 - re-exported: the guards liv
     _SUBTITLE_HALLUCINATION, strip_subtitle_phrases, MAX_CHARS_PER_S, IMPOSSIBLE_MAX_CONFIDENCE, _SPOKEN_CHAR,
     too_fast_to_be_said, _ONLY_A_LOOP, _LOOP_PUNCT, only_a_loop, cut_loops,
     PROMPT_RUN_CHARS, _PROMPT_CHAR, prompt_runs, cut_prompt_runs, words_without_prompt_runs, only_the_prompt,
+    prompt_word_in_notice,
     _SPACED_LOOP, cut_phrase_loops, _NOT_SPOKEN, drop_repeated_utterances, _LOOP,
     _CHAR_LOOP,
 )
@@ -380,6 +381,7 @@ class Transcriber:
         if only_a_loop(text):
             return None
         raw = cut_phrase_loops(cut_loops(fullwidth_punctuation(strip_subtitle_phrases(to_simplified(strip_garbage(text).strip())))))
+        raw = prompt_word_in_notice(raw, self.prompt)
         if not _HAS_CJK.search(raw):
             return None  # nothing but punctuation, control or stray Latin characters
         if words and len(raw.strip(" ，。,.!?！？…")) <= SHORT_UTTERANCE_CHARS and np.mean([w.probability for w in words]) < MIN_SHORT_CONFIDENCE:
