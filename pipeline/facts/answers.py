@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.facts.extract import _ASKS_USE, _DENIAL, _QUESTION, NORMAL_VALUE, Match, _match_text, _rules_for, dialect_reading
+from pipeline.facts.extract import _ASKS_USE, _DENIAL, _QUESTION, NORMAL_VALUE, Match, _match_text, _rules_for, dialect_reading, drop_covered
 from pipeline.facts.lexicon import Lexicon
 from pipeline.labels import FACTS
 from pipeline.speech.transcript import Utterance
@@ -86,7 +86,8 @@ def matches_across_pauses(utterances: list[Utterance], matches: list[Match], lex
 
     Such a match is cited in the second utterance, from its first character to
     the phrase's end; a reading of another value inside that stretch gives way
-    to it, as a shorter match inside a longer one does (``drop_covered``).
+    to it, as a shorter match inside a longer one does (``drop_covered``, run
+    again only when something was added: ``match_rules`` has already run it).
     """
     rules = _rules_for(lexicon, "customer")
     added: list[Match] = []
@@ -109,5 +110,5 @@ def matches_across_pauses(utterances: list[Utterance], matches: list[Match], lex
     inside = {(m.utterance, m.kind, m.value, m.end) for m in added}
     kept = [m for m in matches
             if not any(m.utterance == u and m.kind == k and m.value != v and m.end <= e for u, k, v, e in inside)]
-    return kept + added
+    return drop_covered(kept + added)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.facts.answers import answer_matches, matches_across_pauses, other_debt_question
-from pipeline.facts.extract import VOTE_FLOOR, FactDecision, Match, decide_fact, drop_covered, heard_reading, match_rules
+from pipeline.facts.extract import VOTE_FLOOR, FactDecision, Match, decide_fact, heard_reading, match_rules
 from pipeline.facts.lexicon import Lexicon
 from pipeline.facts.outcome import Outcome, decide_outcome
 from pipeline.labels import FACTS
@@ -35,7 +35,7 @@ def extract_facts(utterances: list[Utterance], lexicon: Lexicon, classifiers=Non
 
     ``proper_use``: the fund use the loan's contract allows (``judgement.risk.proper_use``), if known.
     """
-    matches = drop_covered(matches_across_pauses(utterances, match_rules(utterances, lexicon), lexicon))
+    matches = matches_across_pauses(utterances, match_rules(utterances, lexicon), lexicon)
     matches += answer_matches(utterances, lexicon)
     deny_echoes_by_sound(matches)
     outcome = decide_outcome(utterances, matches, lexicon, borrower_name)

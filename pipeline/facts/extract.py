@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pipeline.labels import FACT_VALUES, FACTS
 from pipeline.facts.lexicon import Lexicon, Rule
 from pipeline.facts.sound_match import AGENT_DUTY_LABELS
+from pipeline.speech.guards import _SPOKEN_CHAR
 from pipeline.speech.transcript import Utterance
 
 # Negators that scope over what follows within the clause.
@@ -210,7 +211,6 @@ DOUBTFUL_SPEAKER = 0.8
 # at a pause, however sure the attribution was: borrowers ask about recording, they do not announce it.
 NOTICE_FRAGMENT_CHARS = 8
 _RECORDING_WORD = re.compile(r"[录路露][音阴]")
-_SPOKEN = re.compile(r"[\u4e00-\u9fff0-9]")
 
 
 def doubtful_borrower(utt: Utterance) -> bool:
@@ -220,7 +220,7 @@ def doubtful_borrower(utt: Utterance) -> bool:
         return False  # speakers given with the transcript (confidence 0) are taken as they are
     if utt.speaker_confidence < DOUBTFUL_SPEAKER:
         return True
-    return bool(_RECORDING_WORD.search(utt.text)) and len(_SPOKEN.findall(utt.text)) <= NOTICE_FRAGMENT_CHARS
+    return bool(_RECORDING_WORD.search(utt.text)) and len(_SPOKEN_CHAR.findall(utt.text)) <= NOTICE_FRAGMENT_CHARS
 
 
 def _with_duties_by_sound(text: str, found: list[Match], lexicon: Lexicon, utterances: list[Utterance], index: int) -> list[Match]:
@@ -343,7 +343,10 @@ def decide_fact(fact: str, matches: list[Match], classifier_votes: list[tuple[in
     """
     votes = classifier_votes or []
     own = [m for m in matches if m.kind == fact]
-    weak_ok = proper_use if fact == "fund_use" and topic_raised else None if fact == "fund_use" else NORMAL_VALUE[fact]
+    if fact == "fund_use":
+        weak_ok = proper_use if topic_raised else None
+    else:
+        weak_ok = NORMAL_VALUE[fact]
     sure = [v for v in votes if v[2] >= CLASSIFIER_MIN_PROB or (weak_ok is not None and v[1] == weak_ok and v[2] >= NORMAL_MIN_PROB)]
     decision = _decide(fact, own, sure, topic_raised)
     decision.review_reasons = review_reasons(fact, decision, own, votes, topic_raised, utterances)

@@ -68,9 +68,9 @@ def literal_phrases(pattern: str) -> set[str]:
             # so a long rule's short words (典当, 二押) are still heard beside it.
             found = sorted((seq(branch) for branch in av[1]), key=len)
             out: set[str] = set()
-            for k, phrases in enumerate(found):  # smallest first: the widest alternatives are cut first
+            for phrases in found:  # smallest first: the widest alternatives are cut first
                 if len(phrases) > EXPANSION_CAP or len(out) + len(phrases) > 4 * EXPANSION_CAP:
-                    out |= {_BREAK} | {p for rest in found[k + 1:] if len(rest) == 1 for p in rest}
+                    out.add(_BREAK)
                     break
                 out |= phrases
             return out
