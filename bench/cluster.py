@@ -104,7 +104,8 @@ class ProcessCluster:
     """Prefect server, Dask scheduler and ``n_workers`` Dask worker processes on 127.0.0.1."""
 
     def __init__(self, workdir: Path, n_workers: int = 2, worker_env: dict[str, str] | None = None,
-                 worker_cwd: Path | None = None, timeout: float = 300.0) -> None:
+                 worker_cwd: Path | None = None, timeout: float = 300.0, api_url: str = "") -> None:
+        """``api_url``: a Prefect server already running (the tests' session server) instead of starting one."""
         self.workdir = Path(workdir)
         self.n_workers = n_workers
         self.worker_env = worker_env or {}
@@ -113,7 +114,7 @@ class ProcessCluster:
         self.server: subprocess.Popen | None = None
         self.scheduler: subprocess.Popen | None = None
         self.workers: list[subprocess.Popen] = []
-        self.api_url = ""
+        self.api_url = api_url
         self.address = ""
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen:
@@ -132,12 +133,15 @@ class ProcessCluster:
     def start(self) -> "ProcessCluster":
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.worker_cwd.mkdir(parents=True, exist_ok=True)
-        port = free_port()
-        server_env = self.base_env() | {"PREFECT_HOME": str(self.workdir / "prefect-server")}
-        self.server = self._spawn("prefect-server", [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                                  server_env, self.workdir)
-        self.api_url = f"http://127.0.0.1:{port}/api"
-        wait_until(self._server_healthy, self.timeout, f"the Prefect server on port {port} (see {self.workdir}/prefect-server.log)", 0.5)
+        if self.api_url:
+            wait_until(self._server_healthy, self.timeout, f"the Prefect server at {self.api_url}", 0.5)
+        else:
+            port = free_port()
+            server_env = self.base_env() | {"PREFECT_HOME": str(self.workdir / "prefect-server")}
+            self.server = self._spawn("prefect-server", [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                                      server_env, self.workdir)
+            self.api_url = f"http://127.0.0.1:{port}/api"
+            wait_until(self._server_healthy, self.timeout, f"the Prefect server on port {port} (see {self.workdir}/prefect-server.log)", 0.5)
         sport = free_port()
         self.address = f"tcp://127.0.0.1:{sport}"
         self.scheduler = self._spawn("dask-scheduler", [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(sport), "--no-dashboard"],

@@ -1,4 +1,4 @@
-"""Shared fixtures: one loaded Whisper model per test session, Prefect kept local and quiet."""
+"""Shared fixtures: one loaded Whisper model and one Prefect test server per test session, Prefect kept local and quiet."""
 from __future__ import annotations
 
 import os
@@ -27,6 +27,17 @@ def transcriber(settings):
     from pipeline.speech.asr import Transcriber
 
     return Transcriber(settings)
+
+
+@pytest.fixture(scope="session")
+def harness():
+    """One Prefect test server for every test that runs a flow: it took 20 to 25 s to start on a
+    loaded 2-core machine, and five modules each started their own."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    # 30 s by default; the server took longer on a loaded 2-core machine (setup errors, not failures).
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
 
 
 @pytest.fixture(scope="session")

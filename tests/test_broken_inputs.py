@@ -41,15 +41,6 @@ SPEECH = ("rate11025.wav", "rate48000.wav", "three_ch.wav", "six_ch.wav")
 DECODE_ONLY = ("rate22050.wav", "rate44100.wav")
 
 
-@pytest.fixture(scope="module")
-def harness():
-    from prefect.testing.utilities import prefect_test_harness
-
-    # 30 s by default; the server took longer on a loaded 2-core machine (setup errors, not failures).
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
 def _write_manifest(batch: Path, rows: list[dict], encoding: str = "utf-8", bom: bool = False) -> None:
     fields = ["call_id", "audio_path", "loan_id", "borrower_name", "loan_purpose", "collateral", "agent_channel"]
     lines = [",".join(fields)] + [",".join(str(row.get(f, "")) for f in fields) for row in rows]

@@ -1,4 +1,4 @@
-"""A real multi-process cluster: Prefect server, Dask scheduler and two Dask worker processes, as an operator starts them.
+"""A real multi-process cluster: Prefect server (the session's test server), Dask scheduler and two Dask worker processes, as an operator starts them.
 
 ``huifang run --dask-address`` runs as a subprocess against it; a second run
 loses a worker to SIGKILL mid-batch. Both are compared with a local
@@ -37,11 +37,17 @@ def cluster_batch(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    """Two ``dask worker`` processes whose own environment asks for other settings and whose folder is elsewhere."""
+def cluster(harness, tmp_path_factory):
+    """Two ``dask worker`` processes whose own environment asks for other settings and whose folder is elsewhere.
+
+    They report to the session's Prefect test server, a real server over HTTP like the one an
+    operator starts (``python -m bench cluster`` starts its own): a second one took 20-25 s."""
+    from prefect.settings import PREFECT_API_URL
+
     work = tmp_path_factory.mktemp("cluster-procs")
     poisoned = {"HUIFANG_BEAM_SIZE": "5", "HUIFANG_DETERMINISTIC": "0", "HUIFANG_PROFILE": "accurate"}
-    proc_cluster = ProcessCluster(work, n_workers=2, worker_env=poisoned, worker_cwd=work / "elsewhere", timeout=TIMEOUT)
+    proc_cluster = ProcessCluster(work, n_workers=2, worker_env=poisoned, worker_cwd=work / "elsewhere", timeout=TIMEOUT,
+                                  api_url=PREFECT_API_URL.value())
     try:
         proc_cluster.start()
         yield proc_cluster

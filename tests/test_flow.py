@@ -14,15 +14,6 @@ from pipeline.schema import validate_summary
 from .conftest import TEST_DATA
 
 
-@pytest.fixture(scope="module")
-def harness():
-    from prefect.testing.utilities import prefect_test_harness
-
-    # 30 s by default; the server took longer on a loaded 2-core machine (setup errors, not failures).
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
 @pytest.fixture()
 def small_batch(tmp_path):
     batch = tmp_path / "batch"

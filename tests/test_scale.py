@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from .test_flow import harness, small_batch  # noqa: F401 - fixtures
+from .test_flow import small_batch  # noqa: F401 - fixture
 
 
 def test_flow_runs_on_a_dask_cluster_by_address(harness, small_batch, tmp_path):  # noqa: F811
