@@ -117,7 +117,7 @@ def test_threatening_agent_without_recording_notice():
 
 
 def test_carrier_message_is_not_connected(lexicon):
-    from pipeline.speech.speakers import attribute_mono
+    from pipeline.speech.speakers import attribute_mono, echoes_question
 
     utterances = [Utterance(start=0, end=3, text="您拨打的电话已关机，请稍后再拨。", norm_text="您拨打的电话已关机，请稍后再拨。")]
     attribute_mono(utterances, lexicon)
@@ -144,6 +144,26 @@ def test_carrier_message_with_a_confusable_sound_after_its_opening(lexicon):
     assert carrier_kind("您拨打的电话已评级", lexicon) == "suspended"
     assert carrier_kind("您拨打的电话已宽机", lexicon) == "carrier_intro"  # k/g is not a confusion it knows
     assert carrier_kind("我们这边评级还行", lexicon) is None  # no carrier opening: a borrower's words
+
+
+def test_mono_answer_that_echoes_the_question_is_the_borrowers(lexicon):
+    """Whisper ends a hedged answer with ？ (多少有点紧张吧？) and the speaker model reads 紧张 as
+    the agent's word; repeating the predicate of an A-not-A question without asking it again is
+    the answer, and 多少 before 有点 is a hedge, not a question of number."""
+    from pathlib import Path
+
+    from pipeline.facts.classify import load_classifiers
+    from pipeline.speech.speakers import attribute_mono, echoes_question
+
+    assert echoes_question("那每月还款会不会紧张？", "多少有点紧张吧？")
+    assert echoes_question("生意有没有受影响？", "没受影响")
+    assert not echoes_question("那每月还款会不会紧张？", "会不会紧张呢？")  # asked again
+    assert not echoes_question("贷款主要用在哪了？", "多少有点紧张吧？")  # no A-not-A question
+    texts = ["您好，银行贷后回访，本次通话会录音，请问是纪春明先生吗？", "贷款主要用在哪了？",
+             "前阵子付了个定金，剩下的就放着还月供。", "那每月还款会不会紧张？", "多少有点紧张吧？"]
+    utterances = [Utterance(start=3.0 * i, end=3.0 * i + 2.5, text=t) for i, t in enumerate(texts)]
+    attribute_mono(utterances, lexicon, load_classifiers(Path("models/classifiers")))
+    assert [u.speaker for u in utterances] == ["agent", "agent", "customer", "agent", "customer"]
 
 
 def test_pieces_of_a_carrier_message_beside_it_are_the_carriers(lexicon):

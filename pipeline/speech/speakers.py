@@ -16,8 +16,14 @@ from pipeline.facts.lexicon import Lexicon
 from pipeline.speech.transcript import Utterance
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_QUESTION = re.compile(r"[吗嘛么呢？?]|有没有|是不是|是否|能不能|会不会|怎么样|多少|什么|哪")
-_CUSTOMER_CUES = re.compile(r"^(嗯|对|是的?|没有|没|不是|有|行|可以|喂)|我们?(家|厂|店|公司|这边)|我(的|自己)")
+# 多少 asks a number, except as a hedge (多少有点紧张: "somewhat").
+_QUESTION = re.compile(r"[吗嘛么呢？?]|有没有|是不是|是否|能不能|会不会|怎么样|多少(?!有点|有些|还|也|会|能)|什么|哪")
+# An answer's openings: yes/no words (有 covers 有点), and a hedge or degree word that grades what was
+# asked (多少有点, 还行, 一般, 不太…): agents ask, they do not open a sentence by grading.
+_CUSTOMER_CUES = re.compile(
+    r"^(嗯|对|是的?|没有|没|不是|有|行|可以|喂|多少有|还行|还好|还凑合|凑合|一般般?|马马虎虎|不太|不怎么|不大)"
+    r"|我们?(家|厂|店|公司|这边)|我(的|自己)"
+)
 # Posterior below this stays "unknown": we never invent certainty.
 MIN_SPEAKER_POSTERIOR = 0.6
 # Probability that the speaker changes across a pause, by pause length: longer
@@ -47,6 +53,20 @@ VOICE_PASSES = 2
 
 # A question is usually answered by the other party.
 P_ANSWER_AFTER_QUESTION = 0.85
+
+
+# A yes/no question of the A-not-A form (会不会紧张, 有没有影响) is answered by saying A or its
+# predicate again (有点紧张, 没影响): a sentence that echoes the predicate just asked, without
+# asking it again, is the other party's answer, even when the speaker model reads 紧张 as the agent's.
+_A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1([\u4e00-\u9fff]{2})")
+_ASKS_AGAIN = re.compile(r"([\u4e00-\u9fff])[不没]\1|[吗嘛么]")
+ECHO_WEIGHT = 1.5
+
+
+def echoes_question(question: str, text: str) -> bool:
+    """``text`` repeats the predicate of an A-not-A question in ``question`` without asking it."""
+    asked = _A_NOT_A.findall(question[-12:])
+    return bool(asked) and not _ASKS_AGAIN.search(text) and any(predicate in text for _verb, predicate in asked)
 
 
 def transition(prev: Utterance, nxt: Utterance) -> tuple[float, float]:
@@ -240,6 +260,8 @@ def attribute_mono(utterances: list[Utterance], lexicon: Lexicon, classifiers=No
         score = RULE_WEIGHT * agent_score(utt.text, lexicon) + MODEL_WEIGHT * max(-clip, min(clip, model_logits[index]))
         if index == 0:
             score += 1.0  # the agent places the call and speaks first
+        elif echoes_question(speech[index - 1].text, utt.text):
+            score -= ECHO_WEIGHT
         text_scores.append(score)
     switches = [transition(a, b) for a, b in zip(speech, speech[1:])]
     posteriors = _forward_backward([_emission(s) for s in text_scores], switches)
