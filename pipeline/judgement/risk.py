@@ -51,7 +51,7 @@ def use_fits_purpose(fund_use: str, purpose: str | None) -> bool | None:
         return None
     if fund_use in ALWAYS_MISUSE:
         return False
-    return LOAN_TYPE_ALLOWED_USE[loan_type(purpose)] == fund_use
+    return proper_use(purpose) == fund_use
 
 
 def proper_use(purpose: str | None) -> str:
